@@ -1,5 +1,6 @@
 //! `cross-target-drift`: a package locked at different versions for two targets although
-//! requirements.in gives both targets the same pins for it.
+//! requirements.in gives both targets the same pins for it. Versions that differ only in their
+//! local label (`+cu116`) are one release and do not count.
 
 use std::collections::BTreeSet;
 
@@ -22,8 +23,12 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 let Some(other_entry) = active_entries(other).into_iter().find(|e| e.name == entry.name) else {
                     continue;
                 };
-                let same_version = other_entry.version == entry.version && other_entry.url == entry.url;
+                let same_version = public_version(other_entry) == public_version(entry) && other_entry.url == entry.url;
                 if same_version || pin_set(inputs, other, &entry.name) != own_pins {
+                    continue;
+                }
+                if !satisfies_pins(inputs, target, entry) || !satisfies_pins(inputs, other, other_entry) {
+                    // version-mismatch already reports a locked version outside its pin.
                     continue;
                 }
                 others.push(format!(
@@ -64,6 +69,12 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
     }
 }
 
+/// The version without its local label: `1.13.1+cu116` and `1.13.1` are builds of one release
+/// for different platforms, which is not drift.
+fn public_version(entry: &LockedPackage) -> Option<pep440_rs::Version> {
+    entry.version.clone().map(pep440_rs::Version::without_local)
+}
+
 /// The lockfile's entries that install on its target, one per name.
 fn active_entries(target: &TargetInputs) -> Vec<&LockedPackage> {
     let mut seen = BTreeSet::new();
@@ -74,6 +85,14 @@ fn active_entries(target: &TargetInputs) -> Vec<&LockedPackage> {
         .filter(|entry| entry.applies_to(&target.env))
         .filter(|entry| seen.insert(entry.name.clone()))
         .collect()
+}
+
+fn satisfies_pins(inputs: &Inputs, target: &TargetInputs, entry: &LockedPackage) -> bool {
+    let Some(version) = &entry.version else { return true };
+    inputs
+        .pins_named(&entry.name)
+        .filter(|pin| pin.applies_to(&target.env))
+        .all(|pin| pin.specifiers().is_none_or(|specifiers| specifiers.contains(version)))
 }
 
 /// The pins of a package that apply to a target, identified by file and line.

@@ -64,7 +64,7 @@ fn pins_in_lockfile(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
             if let Some(finding) = version_mismatch(target, pin, entry) {
                 findings.push(finding);
             }
-            if pin.marker_text.is_some() && entry.marker_text.is_none() {
+            if pin.marker_text.is_some() && entry.marker_text.is_none() && entry.is_direct() {
                 findings.push(
                     Finding::error(
                         "marker-missing",
