@@ -20,6 +20,11 @@ use super::ParseError;
 pub const UNSAFE_SECTION: &str =
     "# The following packages are considered to be unsafe in a requirements file:";
 
+/// The comment pip-compile writes instead of [`UNSAFE_SECTION`] when the lockfile has hashes.
+pub const UNSAFE_SECTION_WITH_HASHES: &str = "# WARNING: The following packages were not pinned, but pip requires them to be
+# pinned when the requirements file includes hashes and the requirement is not
+# satisfied by a package already installed. Consider using the --allow-unsafe flag.";
+
 /// Packages pip-compile leaves unpinned unless `--allow-unsafe` is given.
 pub const UNSAFE_PACKAGES: &[&str] = &["distribute", "pip", "setuptools"];
 
@@ -136,7 +141,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, ParseError> {
                 if let Some(package) = lockfile.packages.last_mut() {
                     record_annotation(package, comment, &mut in_via_block);
                 }
-            } else if line.starts_with(UNSAFE_SECTION) {
+            } else if line.starts_with(UNSAFE_SECTION) || line.starts_with("# WARNING: The following packages were not pinned") {
                 in_unsafe_section = true;
             } else if in_unsafe_section {
                 let name = comment.trim();
@@ -278,7 +283,7 @@ impl RenderEntry {
 
 /// Writes a lockfile in pip-compile's layout (split annotation style): header, option lines and
 /// a blank line when there are options, entries sorted by name, then the unsafe section with
-/// `unsafe_names` commented out.
+/// `unsafe_names` commented out (pip-tools 7.7's `writer.py` layout without `--allow-unsafe`).
 pub fn render(header: &str, options: &[String], entries: &[RenderEntry], unsafe_names: &[String]) -> String {
     let mut out = String::from(header);
     for option in options {
@@ -299,7 +304,8 @@ pub fn render(header: &str, options: &[String], entries: &[RenderEntry], unsafe_
         let mut names = unsafe_names.to_vec();
         names.sort();
         out.push('\n');
-        out.push_str(UNSAFE_SECTION);
+        let with_hashes = entries.iter().any(|entry| !entry.hashes.is_empty());
+        out.push_str(if with_hashes { UNSAFE_SECTION_WITH_HASHES } else { UNSAFE_SECTION });
         out.push('\n');
         for name in names {
             out.push_str(&format!("# {name}\n"));
