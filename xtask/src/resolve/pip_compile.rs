@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use super::{run_resolver, strip_credentials, strip_userinfo, table_index_urls, ResolveRequest, Resolver, Upgrade, Workspace};
 use crate::exit::invalid;
+use crate::requirements::input::RequirementsOption;
 use crate::tools;
 
 pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<String> {
@@ -23,7 +24,43 @@ pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<Str
     let output = workspace.dir.path().join(&request.target.lockfile);
     let text = std::fs::read_to_string(&output)
         .with_context(|| format!("reading pip-compile's output {}", output.display()))?;
+    let text = relativize_find_links(&text, request, workspace);
     Ok(strip_credentials(&text))
+}
+
+/// Restores find-links paths as requirements.in writes them: pip-compile 7.7 writes them
+/// absolute, which would leak the temporary folder into the lockfile.
+fn relativize_find_links(text: &str, request: &ResolveRequest, workspace: &Workspace) -> String {
+    let temp = workspace.dir.path();
+    let mut text = text.to_string();
+    for (file, option) in workspace.tree.options() {
+        let RequirementsOption::FindLinks(value) = &option.option else { continue };
+        if value.contains("://") || Path::new(value).is_absolute() {
+            continue;
+        }
+        let relative_dir = file
+            .parent()
+            .and_then(|dir| dir.strip_prefix(&request.source_dir).ok())
+            .unwrap_or(Path::new(""));
+        let absolute = normalize(&temp.join(relative_dir).join(value));
+        text = text.replace(&format!("--find-links {}\n", absolute.display()), &format!("--find-links {value}\n"));
+    }
+    text.replace(&format!("{}/", temp.display()), "")
+}
+
+/// Removes `.` and `..` components without touching the file system, as `os.path.normpath`.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    let mut normalized = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
 }
 
 /// Rejects hosts whose lockfile would differ from the target's: another OS or machine.
