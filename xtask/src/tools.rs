@@ -249,7 +249,3 @@ pub fn last_lines(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
-/// The value of `PATH` for messages.
-pub fn path_var() -> OsString {
-    std::env::var_os("PATH").unwrap_or_default()
-}
