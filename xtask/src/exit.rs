@@ -2,8 +2,8 @@
 //!
 //! An error carries its category as a [`Categorized`] value somewhere in its anyhow chain,
 //! attached with [`invalid`], [`external`] or the [`ResultExt`] methods. An error with no
-//! category is treated as [`Category::External`]: it most often comes from the file system or
-//! another program.
+//! category is treated as [`Category::External`] (it most often comes from the file system or
+//! another program), except a requirements parse error, which is invalid input.
 
 use std::fmt;
 use std::process::ExitCode;
@@ -93,9 +93,16 @@ where
     }
 }
 
-/// Returns the category of an error: the outermost [`Categorized`] in its chain.
+/// Returns the category of an error: the outermost [`Categorized`] in its chain, else
+/// [`Category::Invalid`] for a requirements parse error, else [`Category::External`].
 pub fn category_of(err: &anyhow::Error) -> Category {
-    err.downcast_ref::<Categorized>().map_or(Category::External, |tagged| tagged.category)
+    if let Some(tagged) = err.downcast_ref::<Categorized>() {
+        return tagged.category;
+    }
+    if err.downcast_ref::<crate::requirements::ParseError>().is_some() {
+        return Category::Invalid;
+    }
+    Category::External
 }
 
 /// Prints the whole error chain on stderr and returns the exit code of its category.
