@@ -15,7 +15,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ecr::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_ecr::config::ProvideCredentials;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::get_authorization_token::GetAuthorizationTokenError;
 use aws_types::service_config::ServiceConfigKey;
 use base64::Engine;
@@ -173,19 +173,19 @@ async fn resolve_credentials(
     };
     provider.provide_credentials().await.map_err(|err| match err {
         CredentialsError::CredentialsNotLoaded(_) => external(format!(
-            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run \
-             `aws sso login`, or configure {profile_hint} in ~/.aws/config \
-             ({})",
-            DisplayErrorContext(&err)
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+             give {profile_hint} credentials in ~/.aws/credentials or ~/.aws/config (choose \
+             the profile with --profile or AWS_PROFILE). The credential chain reported: {}",
+            error_chain(&err)
         )),
         CredentialsError::ProviderTimedOut(_) => external(format!(
             "loading AWS credentials timed out: {}; check the network and {profile_hint}",
-            DisplayErrorContext(&err)
+            error_chain(&err)
         )),
         _ => external(format!(
             "loading AWS credentials for {profile_hint} failed: {}; check ~/.aws/config and \
              ~/.aws/credentials",
-            DisplayErrorContext(&err)
+            error_chain(&err)
         )),
     })
 }
@@ -199,8 +199,11 @@ fn request_error(
     let total = OPERATION_TIMEOUT.as_secs();
     match err {
         SdkError::ServiceError(service) => {
-            let code = service.err().code();
-            let message = service.err().message().unwrap_or("no message");
+            let body = service.raw().body().bytes().map(String::from_utf8_lossy);
+            let xml_error = body.as_deref().and_then(xml_error_fields);
+            let code = service.err().code().or(xml_error.map(|(code, _)| code));
+            let message = service.err().message().or(xml_error.map(|(_, message)| message));
+            let message = message.unwrap_or("no message").trim_end_matches('.');
             let status = service.raw().status().as_u16();
             match code {
                 Some(code) if ACCESS_DENIED_CODES.contains(&code) => external(format!(
@@ -220,27 +223,53 @@ fn request_error(
         }
         SdkError::TimeoutError(_) => external(format!(
             "endpoint unreachable: no response from {endpoint} within {total} s \
-             ({MAX_ATTEMPTS} attempts); check the network, proxy settings and \
+             (up to {MAX_ATTEMPTS} attempts); check the network, proxy settings and \
              AWS_ENDPOINT_URL_ECR or AWS_ENDPOINT_URL"
         )),
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
             external(format!(
-                "endpoint unreachable: cannot connect to {endpoint} ({MAX_ATTEMPTS} attempts): \
+                "endpoint unreachable: cannot connect to {endpoint} (up to {MAX_ATTEMPTS} attempts): \
                  {}; check the network, proxy settings and AWS_ENDPOINT_URL_ECR or \
                  AWS_ENDPOINT_URL",
-                DisplayErrorContext(err)
+                error_chain(err)
             ))
         }
         SdkError::ResponseError(_) => external(format!(
             "unexpected response from {endpoint} to GetAuthorizationToken: {}; check that the \
              endpoint is Amazon ECR",
-            DisplayErrorContext(err)
+            error_chain(err)
         )),
         _ => external(format!(
             "GetAuthorizationToken at {endpoint} failed: {}",
-            DisplayErrorContext(err)
+            error_chain(err)
         )),
     }
+}
+
+/// Reads `<Code>` and `<Message>` from an XML error body. AWS query-protocol services answer
+/// in XML, and so does moto's access control even for JSON services such as ECR, which the
+/// SDK's JSON error parser then reports without a code.
+fn xml_error_fields(body: &str) -> Option<(&str, &str)> {
+    let field = |name: &str| {
+        let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + body[start..].find(&format!("</{name}>"))?;
+        Some(body[start..end].trim())
+    };
+    Some((field("Code")?, field("Message").unwrap_or("no message")))
+}
+
+/// Joins an error and its sources with `: `, skipping a source whose text repeats the last.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    parts.join(": ")
 }
 
 /// Decodes a token, base64 of `user:password`, and checks that both parts are present.
@@ -313,5 +342,16 @@ mod tests {
         let invalid_utf8 = base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x']);
         let text = decode_token(&invalid_utf8).unwrap_err().to_string();
         assert!(text.contains("not UTF-8"), "{text}");
+    }
+
+    #[test]
+    fn xml_error_fields_read_code_and_message() {
+        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
+                    <Message>The security token included in the request is invalid.</Message>\
+                    </Error></Errors></ErrorResponse>";
+        let (code, message) = xml_error_fields(body).unwrap();
+        assert_eq!(code, "InvalidClientTokenId");
+        assert_eq!(message, "The security token included in the request is invalid.");
+        assert_eq!(xml_error_fields("{\"message\": \"x\"}"), None);
     }
 }
