@@ -547,3 +547,40 @@ fn password_never_in_docker_argv() {
     assert_no_secret(&text);
     remove_local(&format!("{}/marqo-base:argv", registry.address));
 }
+
+/// Docker CLI 28 stores logins with docker-credential-secretservice (or -pass) when one is on
+/// PATH and the config names no credentials, which would keep the password after the run.
+#[test]
+fn platform_credential_helper_bypassed() {
+    if !docker_daemon_up() {
+        return;
+    }
+    let Some(moto) = shared_moto() else { return };
+    let Some(registry) = start_registry(MOTO_PASSWORD) else { return };
+    let expected = push_test_image(&registry, MOTO_PASSWORD, "marqo-base", "helper");
+    let sandbox = Sandbox::new();
+
+    let bin = sandbox.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = sandbox.home.path().join("helper-calls.log");
+    for helper in ["docker-credential-secretservice", "docker-credential-pass"] {
+        let script =
+            format!("#!/bin/sh\necho \"{helper} $*\" >> '{}'\ncat > /dev/null\n", log.display());
+        std::fs::write(bin.join(helper), script).unwrap();
+        Command::new("chmod").arg("+x").arg(bin.join(helper)).status().unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+
+    let (output, text) = run(sandbox.pull_ecr(&moto).env("PATH", path).args([
+        "--tag",
+        "helper",
+        "--registry",
+        &registry.address,
+    ]));
+
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected, "{text}");
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!calls.contains(" store"), "a credential helper stored the login:\n{calls}");
+    remove_local(&format!("{}/marqo-base:helper", registry.address));
+}

@@ -104,10 +104,9 @@ impl DockerConfig {
         }
         let helper = settings.get("credsStore").and_then(Value::as_str).unwrap_or("unknown");
         Err(external(format!(
-            "docker login stored the credentials for {host} outside the temporary config \
-             {} (credsStore: {helper}); the password may remain in that credential helper. \
-             Remove it with `docker logout {host}` and check the Docker CLI's credential \
-             helper settings",
+            "docker login stored the credentials for {host} outside the temporary config {} \
+             (credsStore: {helper}), so the password may remain in docker-credential-{helper}. \
+             Remove that entry with `echo {host} | docker-credential-{helper} erase`",
             self.path.display()
         )))
     }
