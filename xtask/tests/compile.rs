@@ -335,9 +335,9 @@ fn unreachable_index_is_external_failure() {
     assert!(!fixture.path().join("arm64-requirements.txt").exists());
 }
 
-/// Opt-in (`XTASK_ONLINE_TESTS=1`): uv, rewritten into pip-compile's form, reproduces the real
-/// arm64 lockfile that pip-compile wrote under Python 3.9, apart from the header and the
-/// PyTorch CUDA index, which is unreachable from test machines and so removed.
+/// Opt-in (`XTASK_ONLINE_TESTS=1`): uv, preferring the real arm64 lockfile's pins and rewritten
+/// into pip-compile's form, reproduces that lockfile (written by pip-compile under Python 3.9),
+/// apart from the header and the PyTorch CUDA index, which test machines cannot reach.
 #[test]
 fn uv_reproduces_real_pip_compile_lockfile() {
     if std::env::var("XTASK_ONLINE_TESTS").as_deref() != Ok("1") {
@@ -355,6 +355,7 @@ fn uv_reproduces_real_pip_compile_lockfile() {
         .map(|line| format!("{line}\n"))
         .collect();
     std::fs::write(copy.path().join("requirements.in"), without_cuda_index).unwrap();
+    std::fs::copy(real.join("arm64-requirements.txt"), copy.path().join("arm64-requirements.txt")).unwrap();
 
     let output = common::xtask()
         .args(["compile", "--arch", "arm64", "--resolver", "uv", "--python-version", "3.9", "--requirements-dir"])
@@ -370,5 +371,13 @@ fn uv_reproduces_real_pip_compile_lockfile() {
         .map(|line| format!("{line}\n"))
         .collect();
     let fresh = std::fs::read_to_string(copy.path().join("arm64-requirements.txt")).unwrap();
-    assert_eq!(body(&fresh), committed_body);
+    let fresh_body = body(&fresh);
+    let differing: Vec<(&str, &str)> = committed_body
+        .lines()
+        .zip(fresh_body.lines())
+        .filter(|(committed, fresh)| committed != fresh)
+        .take(5)
+        .collect();
+    assert!(differing.is_empty(), "first differing lines (committed, uv): {differing:?}");
+    assert_eq!(committed_body.lines().count(), fresh_body.lines().count());
 }
