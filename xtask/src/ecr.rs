@@ -21,7 +21,7 @@ use self::docker_config::DockerConfig;
 use crate::exit::{external, invalid};
 use crate::reference::validate_registry_host;
 
-/// Where and how to log in.
+/// Registry, region, profile and account of an ECR login.
 #[derive(Debug, Clone, Default)]
 pub struct EcrOptions {
     /// Registry host override; else the host of the token's proxy endpoint.
@@ -31,7 +31,7 @@ pub struct EcrOptions {
     pub registry_id: Option<String>,
 }
 
-/// A completed `docker login`; docker commands that need it run with `DOCKER_CONFIG` set to
+/// A completed `docker login`. Docker commands that need it run with `DOCKER_CONFIG` set to
 /// [`EcrLogin::docker_config_dir`].
 pub struct EcrLogin {
     /// Registry host without scheme, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
@@ -41,8 +41,8 @@ pub struct EcrLogin {
 }
 
 impl EcrLogin {
-    /// The Docker configuration folder holding the login: temporary, or the user's own with
-    /// `keep_login`. It lives as long as this value.
+    /// Returns the Docker configuration folder that contains the login: a temporary one, or
+    /// the user's own with `keep_login`. A temporary folder lives as long as this value.
     pub fn docker_config_dir(&self) -> &Path {
         &self.config.path
     }
@@ -146,8 +146,8 @@ pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
     ]
 }
 
-/// The registry host of a token's proxy endpoint, such as
-/// `https://123456789012.dkr.ecr.us-east-1.amazonaws.com`, without scheme or path.
+/// Extracts the registry host from a token's proxy endpoint, such as
+/// `https://123456789012.dkr.ecr.us-east-1.amazonaws.com`, by dropping scheme and path.
 fn registry_host(proxy_endpoint: Option<&str>) -> Result<String> {
     let Some(endpoint) = proxy_endpoint else {
         return Err(external(
