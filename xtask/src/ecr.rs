@@ -57,16 +57,7 @@ impl EcrLogin {
 pub fn login(options: &EcrOptions, keep_login: bool, verbose: bool) -> Result<EcrLogin> {
     validate_options(options)?;
     let docker = Docker::find()?;
-    login_with(&docker, options, keep_login, verbose)
-}
 
-/// [`login`] with a docker CLI that was already found and options already checked.
-fn login_with(
-    docker: &Docker,
-    options: &EcrOptions,
-    keep_login: bool,
-    verbose: bool,
-) -> Result<EcrLogin> {
     eprintln!("fetching an ECR authorization token through the AWS SDK");
     let authorization = token::fetch(options)?;
     let host = match &options.registry {
@@ -76,10 +67,7 @@ fn login_with(
 
     for helper in DockerConfig::credential_helpers_for(&host) {
         if keep_login {
-            eprintln!(
-                "warning: {helper}, so that helper, not config.json, receives this login \
-                 and may reject it"
-            );
+            eprintln!("warning: {helper}, so that helper, not config.json, receives this login");
         } else if verbose {
             eprintln!("note: {helper}; this login uses a temporary Docker config instead");
         }

@@ -264,7 +264,7 @@ fn quote(word: &OsStr) -> String {
 
 /// Returns the last non-empty line of a program's output, where docker writes its error.
 fn last_line(output: &str) -> &str {
-    output.lines().map(str::trim).filter(|line| !line.is_empty()).last().unwrap_or("no output")
+    output.lines().map(str::trim).rfind(|line| !line.is_empty()).unwrap_or("no output")
 }
 
 /// Runs a command with `stdin_secret` written to its stdin, and returns its output, or `None`

@@ -239,10 +239,7 @@ fn request_error(
              endpoint is Amazon ECR",
             error_chain(err)
         )),
-        _ => external(format!(
-            "GetAuthorizationToken at {endpoint} failed: {}",
-            error_chain(err)
-        )),
+        _ => external(format!("GetAuthorizationToken at {endpoint} failed: {}", error_chain(err))),
     }
 }
 
