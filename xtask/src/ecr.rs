@@ -21,7 +21,7 @@ use self::docker_config::DockerConfig;
 use crate::exit::{external, invalid};
 use crate::reference::validate_registry_host;
 
-/// Where and how to log in.
+/// Registry, region, profile and account of an ECR login.
 #[derive(Debug, Clone, Default)]
 pub struct EcrOptions {
     /// Registry host override; else the host of the token's proxy endpoint.
@@ -31,7 +31,7 @@ pub struct EcrOptions {
     pub registry_id: Option<String>,
 }
 
-/// A completed `docker login`; docker commands that need it run with `DOCKER_CONFIG` set to
+/// A completed `docker login`. Docker commands that need it run with `DOCKER_CONFIG` set to
 /// [`EcrLogin::docker_config_dir`].
 pub struct EcrLogin {
     /// Registry host without scheme, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
@@ -41,8 +41,8 @@ pub struct EcrLogin {
 }
 
 impl EcrLogin {
-    /// The Docker configuration folder holding the login: temporary, or the user's own with
-    /// `keep_login`. It lives as long as this value.
+    /// Returns the Docker configuration folder that contains the login: a temporary one, or
+    /// the user's own with `keep_login`. A temporary folder lives as long as this value.
     pub fn docker_config_dir(&self) -> &Path {
         &self.config.path
     }
@@ -57,16 +57,7 @@ impl EcrLogin {
 pub fn login(options: &EcrOptions, keep_login: bool, verbose: bool) -> Result<EcrLogin> {
     validate_options(options)?;
     let docker = Docker::find()?;
-    login_with(&docker, options, keep_login, verbose)
-}
 
-/// [`login`] with a docker CLI that was already found and options already checked.
-fn login_with(
-    docker: &Docker,
-    options: &EcrOptions,
-    keep_login: bool,
-    verbose: bool,
-) -> Result<EcrLogin> {
     eprintln!("fetching an ECR authorization token through the AWS SDK");
     let authorization = token::fetch(options)?;
     let host = match &options.registry {
@@ -76,10 +67,7 @@ fn login_with(
 
     for helper in DockerConfig::credential_helpers_for(&host) {
         if keep_login {
-            eprintln!(
-                "warning: {helper}, so that helper, not config.json, receives this login \
-                 and may reject it"
-            );
+            eprintln!("warning: {helper}, so that helper, not config.json, receives this login");
         } else if verbose {
             eprintln!("note: {helper}; this login uses a temporary Docker config instead");
         }
@@ -146,8 +134,8 @@ pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
     ]
 }
 
-/// The registry host of a token's proxy endpoint, such as
-/// `https://123456789012.dkr.ecr.us-east-1.amazonaws.com`, without scheme or path.
+/// Extracts the registry host from a token's proxy endpoint, such as
+/// `https://123456789012.dkr.ecr.us-east-1.amazonaws.com`, by dropping scheme and path.
 fn registry_host(proxy_endpoint: Option<&str>) -> Result<String> {
     let Some(endpoint) = proxy_endpoint else {
         return Err(external(

@@ -85,7 +85,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The steps of a run, in order, as the dry run prints them.
+/// Lists the steps of a run in order, as the dry run prints them.
 fn describe(options: &EcrOptions, repository: &str, args: &Args) -> Vec<String> {
     let docker = Docker::find().unwrap_or(Docker { program: "docker".into() });
     let host = options.registry.as_deref().unwrap_or("HOST-OF-THE-TOKEN'S-PROXY-ENDPOINT");

@@ -133,7 +133,8 @@ pub fn validate_repository(repository: &str) -> Result<()> {
     }
     if let Some((_, tag)) = repository.rsplit_once(':') {
         return Err(invalid(format!(
-            "invalid repository `{repository}`: it contains the tag `{tag}`; pass the tag with --tag"
+            "invalid repository `{repository}`: it contains the tag `{tag}`; pass the tag with \
+             --tag"
         )));
     }
     if repository.len() > NAME_MAX_LEN {

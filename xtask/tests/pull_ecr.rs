@@ -3,7 +3,7 @@
 //! starts on a free 127.0.0.1 port.
 //!
 //! moto's `GetAuthorizationToken` returns user `AWS` and password `123456789012-auth-token`, so
-//! a registry whose htpasswd file holds that pair accepts moto's token. Every run gets dummy
+//! a registry whose htpasswd file contains that pair accepts moto's token. Every run gets dummy
 //! AWS credentials, empty AWS config files, a temporary HOME and disabled instance metadata,
 //! so nothing reads the user's settings or leaves loopback.
 
@@ -63,7 +63,8 @@ fn have_program(name: &str) -> bool {
     found
 }
 
-/// Whether the Docker daemon responds; skips (or fails under XTASK_REQUIRE_SERVICES) if not.
+/// Checks that the Docker daemon responds. If not, skips the test, or fails it under
+/// XTASK_REQUIRE_SERVICES=1.
 fn docker_daemon_up() -> bool {
     let up = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
@@ -135,7 +136,7 @@ fn start_moto(no_auth_actions: Option<u32>) -> Option<Server> {
     Some(Server { child, address: format!("http://{address}"), _state: state })
 }
 
-/// The shared moto endpoint from `.ci/services`.
+/// Returns the shared moto endpoint that `.ci/services` exports.
 fn shared_moto() -> Option<String> {
     common::service_env("XTASK_TEST_MOTO_ENDPOINT", "moto's server")
 }
@@ -500,7 +501,7 @@ fn missing_tag_reports_not_found() {
 }
 
 /// A `docker` wrapper first on PATH records each invocation's argv and environment, then
-/// runs the real docker, so the test sees exactly what docker received during the login.
+/// runs the real docker, so the log records exactly what docker received during the login.
 #[test]
 fn password_never_in_docker_argv() {
     if !docker_daemon_up() {

@@ -44,7 +44,7 @@ pub(crate) struct Docker {
     pub program: PathBuf,
 }
 
-/// What a finished command wrote, with its exit status.
+/// Exit status and captured output of a finished command.
 struct Finished {
     status: ExitStatus,
     stdout: String,
@@ -262,9 +262,9 @@ fn quote(word: &OsStr) -> String {
     }
 }
 
-/// The last non-empty line of a program's output, which is where docker writes its error.
+/// Returns the last non-empty line of a program's output, where docker writes its error.
 fn last_line(output: &str) -> &str {
-    output.lines().map(str::trim).filter(|line| !line.is_empty()).last().unwrap_or("no output")
+    output.lines().map(str::trim).rfind(|line| !line.is_empty()).unwrap_or("no output")
 }
 
 /// Runs a command with `stdin_secret` written to its stdin, and returns its output, or `None`

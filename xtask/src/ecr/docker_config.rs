@@ -15,8 +15,8 @@ use crate::exit::{external, ResultExt};
 const CREDENTIAL_KEYS: &[&str] = &["auths", "credsStore", "credHelpers"];
 
 /// Folders of the user's configuration linked into a temporary one: contexts carry the
-/// current Docker context's endpoint, `cli-plugins` holds plugins such as buildx, and `buildx`
-/// holds buildx's builder instances.
+/// current Docker context's endpoint, `cli-plugins` contains plugins such as buildx, and `buildx`
+/// contains buildx's builder instances.
 const LINKED_FOLDERS: &[&str] = &["contexts", "cli-plugins", "buildx"];
 
 /// A Docker configuration folder.
@@ -28,7 +28,7 @@ pub(crate) struct DockerConfig {
 }
 
 impl DockerConfig {
-    /// The user's configuration folder: `DOCKER_CONFIG`, else `~/.docker`.
+    /// Selects the user's configuration folder: `DOCKER_CONFIG`, else `~/.docker`.
     pub(crate) fn user() -> Result<DockerConfig> {
         Ok(DockerConfig { path: user_config_dir()?, temporary: None })
     }
@@ -36,7 +36,7 @@ impl DockerConfig {
     /// Creates a private temporary folder whose `config.json` copies the user's settings
     /// (such as `currentContext` and `proxies`) without their credentials.
     ///
-    /// Its `auths` holds an empty entry for `host`. Docker treats a configuration without any
+    /// Its `auths` contains an empty entry for `host`. Docker treats a configuration without any
     /// credentials as unconfigured and then stores logins with a platform helper it finds on
     /// `PATH` (docker-credential-pass or -secretservice on Linux, as of Docker CLI 28), which
     /// would keep the password after this folder is gone.
@@ -112,7 +112,7 @@ impl DockerConfig {
     }
 }
 
-/// The user's Docker configuration folder: `DOCKER_CONFIG`, else `$HOME/.docker`.
+/// Returns the user's Docker configuration folder: `DOCKER_CONFIG`, else `$HOME/.docker`.
 fn user_config_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|dir| !dir.is_empty()) {
         return Ok(PathBuf::from(dir));

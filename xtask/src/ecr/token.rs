@@ -190,7 +190,7 @@ async fn resolve_credentials(
     })
 }
 
-/// Turns a failed `GetAuthorizationToken` into a message that says what to do.
+/// Converts a failed `GetAuthorizationToken` into an error that names the cause and the fix.
 fn request_error(
     err: &SdkError<GetAuthorizationTokenError>,
     endpoint: &str,
@@ -228,8 +228,8 @@ fn request_error(
         )),
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
             external(format!(
-                "endpoint unreachable: cannot connect to {endpoint} (up to {MAX_ATTEMPTS} attempts): \
-                 {}; check the network, proxy settings and AWS_ENDPOINT_URL_ECR or \
+                "endpoint unreachable: cannot connect to {endpoint} (up to {MAX_ATTEMPTS} \
+                 attempts): {}; check the network, proxy settings and AWS_ENDPOINT_URL_ECR or \
                  AWS_ENDPOINT_URL",
                 error_chain(err)
             ))
@@ -239,15 +239,12 @@ fn request_error(
              endpoint is Amazon ECR",
             error_chain(err)
         )),
-        _ => external(format!(
-            "GetAuthorizationToken at {endpoint} failed: {}",
-            error_chain(err)
-        )),
+        _ => external(format!("GetAuthorizationToken at {endpoint} failed: {}", error_chain(err))),
     }
 }
 
-/// Reads `<Code>` and `<Message>` from an XML error body. AWS query-protocol services answer
-/// in XML, and so does moto's access control even for JSON services such as ECR, which the
+/// Reads `<Code>` and `<Message>` from an XML error body. AWS query-protocol services send
+/// errors in XML, and so does moto's access control even for JSON services such as ECR, which the
 /// SDK's JSON error parser then reports without a code.
 fn xml_error_fields(body: &str) -> Option<(&str, &str)> {
     let field = |name: &str| {
