@@ -5,7 +5,6 @@
 //! releases), the pinned version is installed into a virtual environment under
 //! `target/xtask/tools/` and used from there.
 
-use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -400,12 +400,6 @@ fn flush_space(out: &mut String, pending_space: &mut bool) {
     *pending_space = false;
 }
 
-/// Whether an option line came from the target table or requirements.in rather than from the
-/// resolver's environment.
-pub fn option_url(option: &RequirementsOption) -> Option<&str> {
-    option.url()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
