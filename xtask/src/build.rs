@@ -1,13 +1,403 @@
-//! Placeholder until the command lands.
+//! `build`: the image built with `docker buildx build` for one platform or several, each pushed
+//! as `TAG-<target>` and merged into one manifest list under `TAG`.
+//!
+//! The docker driver that a plain Docker Engine provides builds one platform per run, so every
+//! platform is built and pushed on its own and `docker buildx imagetools create` merges them.
+//! A release runs the same steps on one native runner per platform and merges in a last job
+//! with `--merge-only`. The JSON summary on stdout names every reference and digest.
 
-use anyhow::Result;
+mod plan;
 
-use crate::exit::Outcome;
-use crate::project::Project;
+use std::path::PathBuf;
+use std::time::Instant;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::{Context, Result};
+use serde::Serialize;
+use xshell::Shell;
 
-pub fn run(_project: &Project, _args: Args) -> Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+use crate::docker::{self, Manifest};
+use crate::ecr::{self, EcrOptions};
+use crate::exit::{invalid, Categorized, Category, Outcome, ResultExt};
+use crate::project::{display_path, Project};
+use crate::validate;
+
+pub use plan::{CacheBackend, Output, Plan, Request, RUN_NUMBER_VAR};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Platforms to build, comma-separated: Docker platforms (linux/arm64) or target names
+    /// [default: every target's platform]
+    #[arg(long, value_delimiter = ',', value_name = "PLATFORMS")]
+    platform: Vec<String>,
+
+    /// Image tag [default: $GITHUB_RUN_NUMBER]
+    #[arg(long)]
+    tag: Option<String>,
+
+    /// Image name, with its registry host when pushing [default: the target table's image]
+    #[arg(long, value_name = "NAME")]
+    image: Option<String>,
+
+    /// Push each platform as TAG-<target>; with several platforms, also merge them into one
+    /// manifest list under TAG
+    #[arg(long, conflicts_with = "load")]
+    push: bool,
+
+    /// Load the image into the local Docker image store as IMAGE:TAG (one platform only)
+    #[arg(long)]
+    load: bool,
+
+    /// Build nothing: merge the per-platform tags already pushed into the manifest list
+    /// under TAG
+    #[arg(long, conflicts_with = "load")]
+    merge_only: bool,
+
+    /// Dockerfile [default: Dockerfile in the context folder]
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+
+    /// Build context folder [default: the repository root]
+    #[arg(long, value_name = "DIR")]
+    context: Option<PathBuf>,
+
+    /// Build argument passed to the Dockerfile, such as BASE_IMAGE=python:3.11-slim-bookworm;
+    /// repeatable
+    #[arg(long = "build-arg", value_name = "KEY=VALUE", value_parser = parse_build_arg)]
+    build_args: Vec<String>,
+
+    /// Build cache backend; each target gets its own cache scope
+    #[arg(long, value_enum)]
+    cache: Option<CacheBackend>,
+
+    /// Log in to the Amazon ECR registry of --image through the AWS SDK before pushing
+    #[arg(long)]
+    ecr: bool,
+
+    /// AWS region of the ECR registry [default: the region in --image's host, else the AWS
+    /// configuration's]
+    #[arg(long, requires = "ecr")]
+    region: Option<String>,
+
+    /// AWS profile for the ECR login
+    #[arg(long, requires = "ecr")]
+    profile: Option<String>,
+
+    /// AWS account ID that owns the ECR registry [default: the account in --image's host]
+    #[arg(long, value_name = "ACCOUNT", requires = "ecr")]
+    registry_id: Option<String>,
+
+    /// Print every command the build would run, and run none
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(project: &Project, args: Args) -> Result<Outcome> {
+    let request = request_from(project, &args);
+    check_paths(&request)?;
+    let plan = Plan::new(&project.table, request)?;
+    let ecr_options = if args.ecr { Some(ecr_options(&args, &plan)?) } else { None };
+
+    if !args.merge_only {
+        check_lockfiles(project, &plan)?;
+    }
+
+    if args.dry_run {
+        if let Some(options) = &ecr_options {
+            let host = options.registry.as_deref().unwrap_or_default();
+            println!("# log in to the ECR registry {host} through the AWS SDK");
+        }
+        for command in plan.commands() {
+            println!("{command}");
+        }
+        return Ok(Outcome::Success);
+    }
+
+    let sh = Shell::new().context("cannot start a shell")?;
+    docker::check_available(&sh, project.verbose)?;
+
+    // The login's Docker configuration folder lives as long as this value.
+    let _login = match &ecr_options {
+        Some(options) => {
+            let host = options.registry.clone().unwrap_or_default();
+            eprintln!("logging in to the ECR registry {host}");
+            let login = ecr::login(options, false, project.verbose)
+                .external_context(format!("ECR login to {host} failed"))?;
+            // NOTE: buildx then reads its builders from this folder, so a builder created
+            // under ~/.docker is not used; set BUILDX_BUILDER to pick one.
+            sh.set_var("DOCKER_CONFIG", login.docker_config_dir());
+            Some(login)
+        }
+        None => None,
+    };
+
+    let summary = execute(&sh, &plan)?;
+    println!("{}", serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?);
+    Ok(Outcome::Success)
+}
+
+fn request_from(project: &Project, args: &Args) -> Request {
+    let output = if args.push {
+        Output::Push
+    } else if args.load {
+        Output::Load
+    } else {
+        Output::None
+    };
+    let context = args.context.clone().unwrap_or_else(|| project.root.clone());
+    let file = args.file.clone().unwrap_or_else(|| context.join("Dockerfile"));
+    Request {
+        platforms: args.platform.clone(),
+        tag: args.tag.clone(),
+        run_number: std::env::var(RUN_NUMBER_VAR).ok(),
+        image: args.image.clone().unwrap_or_else(|| project.table.image.clone()),
+        output,
+        merge_only: args.merge_only,
+        file,
+        context,
+        build_args: args.build_args.clone(),
+        cache: args.cache,
+        require_hashes: project.table.generate_hashes,
+    }
+}
+
+fn check_paths(request: &Request) -> Result<()> {
+    if request.merge_only {
+        return Ok(());
+    }
+    if !request.context.is_dir() {
+        return Err(invalid(format!(
+            "build context {} is not a folder; pass --context DIR",
+            display_path(&request.context)
+        )));
+    }
+    if !request.file.is_file() {
+        return Err(invalid(format!(
+            "Dockerfile {} does not exist; pass --file PATH",
+            display_path(&request.file)
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `validate`'s checks and refuses (exit 1) to build from lockfiles that fail them.
+fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
+    eprintln!("checking the lockfiles and the Dockerfile with validate");
+    let clean = validate::check_before_build(project, &plan.request.file)?;
+    if clean {
+        return Ok(());
+    }
+    Err(anyhow::Error::new(Categorized {
+        category: Category::Findings,
+        message: "refusing to build: validate found errors in the lockfiles or the Dockerfile \
+                  (listed above); fix them and check with `cargo xtask validate`"
+            .to_string(),
+    }))
+}
+
+/// ECR login settings: the registry is --image's host, and the account and region default to
+/// the ones that host names (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
+    if !plan.platforms_in_registry() {
+        return Err(invalid("--ecr logs in to push; add --push or --merge-only"));
+    }
+    let image = &plan.request.image;
+    let Some(host) = plan::registry_host(image) else {
+        return Err(invalid(format!(
+            "--ecr needs --image with the ECR registry host, such as \
+             123456789012.dkr.ecr.us-east-1.amazonaws.com/{image}"
+        )));
+    };
+    let (account, region) = parse_ecr_host(host).unzip();
+    Ok(EcrOptions {
+        registry: Some(host.to_string()),
+        region: args.region.clone().or(region),
+        profile: args.profile.clone(),
+        registry_id: args.registry_id.clone().or(account),
+    })
+}
+
+/// Splits `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`) into account and
+/// region.
+fn parse_ecr_host(host: &str) -> Option<(String, String)> {
+    let (account, rest) = host.split_once(".dkr.ecr.")?;
+    let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
+    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
+    valid.then(|| (account.to_string(), region.to_string()))
+}
+
+/// The JSON printed on stdout at the end of a build.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub image: String,
+    pub tag: String,
+    pub platforms: Vec<PlatformSummary>,
+    /// The manifest list under `IMAGE:TAG`, when this run made one.
+    pub merged: Option<MergedSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlatformSummary {
+    pub target: String,
+    pub platform: String,
+    pub reference: String,
+    /// The pushed manifest's digest; null when the image was not pushed.
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MergedSummary {
+    pub reference: String,
+    pub digest: String,
+}
+
+fn execute(sh: &Shell, plan: &Plan) -> Result<Summary> {
+    let mut platforms = Vec::new();
+    let total = plan.builds.len();
+    for (index, build) in plan.builds.iter().enumerate() {
+        if !plan.request.merge_only {
+            eprintln!(
+                "[{}/{total}] building {} (target {}) as {}",
+                index + 1,
+                build.target.platform,
+                build.target.name,
+                build.reference
+            );
+            let command = plan.build_command(build);
+            eprintln!("$ {command}");
+            let started = Instant::now();
+            command.run_streaming(sh).with_context(|| build_failure_hint(plan))?;
+            eprintln!("[{}/{total}] built {} in {:.1?}", index + 1, build.target.platform, started.elapsed());
+        }
+
+        let mut digest = None;
+        if plan.platforms_in_registry() {
+            let manifest = inspect(sh, &build.reference).with_context(|| {
+                format!(
+                    "{} is not in the registry; push it first with `cargo xtask build \
+                     --platform {} --tag {} --push`",
+                    build.reference, build.target.platform, plan.tag
+                )
+            })?;
+            digest = Some(manifest.digest);
+        }
+        platforms.push(PlatformSummary {
+            target: build.target.name.clone(),
+            platform: build.target.platform.clone(),
+            reference: build.reference.clone(),
+            digest,
+        });
+    }
+
+    let merged = match (plan.merge_command(), &plan.merged) {
+        (Some(command), Some(reference)) => Some(merge(sh, plan, &command, reference)?),
+        _ => {
+            report_unmerged(plan);
+            None
+        }
+    };
+
+    Ok(Summary {
+        image: plan.request.image.clone(),
+        tag: plan.tag.clone(),
+        platforms,
+        merged,
+    })
+}
+
+/// Merges the per-platform images and checks that the list holds exactly their platforms.
+fn merge(
+    sh: &Shell,
+    plan: &Plan,
+    command: &docker::DockerCommand,
+    reference: &str,
+) -> Result<MergedSummary> {
+    eprintln!("merging {} platforms into {reference}", plan.builds.len());
+    eprintln!("$ {command}");
+    command.run_streaming(sh).context("merging the per-platform images failed")?;
+
+    let manifest = inspect(sh, reference)?;
+    let mut expected: Vec<String> = plan.builds.iter().map(|build| build.target.platform.clone()).collect();
+    expected.sort();
+    let mut found = manifest.platforms.clone();
+    found.sort();
+    if found != expected {
+        return Err(crate::exit::external(format!(
+            "the manifest list {reference} holds {}, but exactly {} was expected",
+            found.join(", "),
+            expected.join(", ")
+        )));
+    }
+    eprintln!("{reference} is {}", manifest.digest);
+    Ok(MergedSummary { reference: reference.to_string(), digest: manifest.digest })
+}
+
+fn inspect(sh: &Shell, reference: &str) -> Result<Manifest> {
+    let command = docker::imagetools_inspect_command(reference);
+    eprintln!("$ {command}");
+    let json = command.read(sh)?;
+    docker::parse_manifest(&json).external_context(format!("cannot read the manifest of {reference}"))
+}
+
+fn report_unmerged(plan: &Plan) {
+    match plan.request.output {
+        Output::Push => eprintln!(
+            "pushed {} only; once every platform is pushed, merge them with `cargo xtask build \
+             --merge-only --tag {}`",
+            plan.builds[0].reference, plan.tag
+        ),
+        Output::Load => eprintln!("loaded {} into the local image store", plan.builds[0].reference),
+        Output::None => eprintln!(
+            "nothing was pushed or loaded: the result stays in the build cache; pass --push or \
+             --load to keep the image"
+        ),
+    }
+}
+
+fn build_failure_hint(plan: &Plan) -> String {
+    let mut hint = "docker buildx build failed; its output is above".to_string();
+    if plan.request.output == Output::Push {
+        let host = plan::registry_host(&plan.request.image).unwrap_or("docker.io");
+        hint.push_str(&format!(
+            ". If the registry rejected the push, log in with `docker login {host}` \
+             (or pass --ecr for Amazon ECR) and try again"
+        ));
+    }
+    hint
+}
+
+fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
+    match value.split_once('=') {
+        Some((key, _)) if !key.is_empty() && !key.contains(char::is_whitespace) => {
+            Ok(value.to_string())
+        }
+        _ => Err(format!("`{value}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecr_host_gives_account_and_region() {
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some(("123456789012".into(), "eu-west-1".into()))
+        );
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some(("123456789012".into(), "cn-north-1".into()))
+        );
+        assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
+        assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn build_arg_needs_key() {
+        assert_eq!(parse_build_arg("A=1").unwrap(), "A=1");
+        assert_eq!(parse_build_arg("A=").unwrap(), "A=");
+        assert!(parse_build_arg("=1").is_err());
+        assert!(parse_build_arg("A").is_err());
+        assert!(parse_build_arg("A B=1").is_err());
+    }
 }

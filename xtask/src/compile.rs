@@ -1,13 +1,168 @@
-//! Placeholder until the command lands.
+//! `cargo xtask compile`: resolves requirements.in into each target's lockfile.
+//!
+//! Existing pins are kept as preferences unless `--upgrade` or `--upgrade-package` drops them.
+//! With several targets the resolutions run in parallel, and each lockfile is replaced only
+//! when its own resolution succeeded.
 
-use anyhow::Result;
+use std::io::Write;
+use std::path::Path;
 
-use crate::exit::Outcome;
-use crate::project::Project;
+use anyhow::{Context, Result};
 
-#[derive(clap::Args)]
-pub struct Args {}
+use crate::exit::{self, Category, Outcome};
+use crate::project::{display_path, Project};
+use crate::requirements::{diff, lockfile};
+use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
+use crate::targets::{parse_python_version, Target};
 
-pub fn run(_project: &Project, _args: Args) -> Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Target to compile, as named in the target table, or `all`
+    #[arg(long, value_name = "NAME|all")]
+    pub arch: String,
+
+    /// Resolver backend [default: the one named in the existing lockfile's header, else
+    /// pip-compile when the host matches the target, else uv]
+    #[arg(long, value_enum)]
+    pub resolver: Option<Resolver>,
+
+    /// Drop every existing pin and resolve the newest allowed versions
+    #[arg(long, conflicts_with = "upgrade_package")]
+    pub upgrade: bool,
+
+    /// Drop the existing pin of this package (repeatable)
+    #[arg(long, value_name = "PKG")]
+    pub upgrade_package: Vec<String>,
+
+    /// Python version X.Y to resolve for, instead of the target table's
+    #[arg(long, value_name = "X.Y", value_parser = parse_python_version)]
+    pub python_version: Option<String>,
+}
+
+pub fn run(project: &Project, args: Args) -> Result<Outcome> {
+    let targets = project.table.select(&args.arch)?;
+    let upgrade = if args.upgrade {
+        Upgrade::All
+    } else if args.upgrade_package.is_empty() {
+        Upgrade::None
+    } else {
+        Upgrade::Packages(args.upgrade_package.clone())
+    };
+
+    let mut requests = Vec::new();
+    for target in &targets {
+        let existing = read_existing(&project.lockfile(target))?;
+        let resolver = args.resolver.unwrap_or_else(|| default_resolver(target, existing.as_deref()));
+        requests.push(ResolveRequest {
+            project,
+            target,
+            resolver,
+            python_version: target.python_version(args.python_version.as_deref()).to_string(),
+            source_dir: project.requirements_dir.clone(),
+            preferences: existing,
+            upgrade: upgrade.clone(),
+        });
+    }
+
+    let results = resolve::resolve_all(&requests);
+
+    let mut outcome = Outcome::Success;
+    let mut failures = Vec::new();
+    for (request, result) in requests.iter().zip(results) {
+        match result {
+            Ok(resolution) => {
+                write_lockfile(project, request.target, request.preferences.as_deref(), &resolution.text)?;
+            }
+            Err(err) => {
+                let category = exit::category_of(&err);
+                outcome = outcome.max(Outcome::Failed(category));
+                failures.push((request.target.name.clone(), err));
+            }
+        }
+    }
+
+    if targets.len() == 1 {
+        if let Some((_, err)) = failures.pop() {
+            return Err(err);
+        }
+    }
+    for (name, err) in &failures {
+        eprintln!("error: target `{name}` failed; its lockfile is unchanged");
+        exit::report_error(err);
+    }
+    if let Outcome::Failed(category) = outcome {
+        debug_assert!(category >= Category::Invalid);
+    }
+    Ok(outcome)
+}
+
+/// The backend used when `--resolver` is not given.
+fn default_resolver(target: &Target, existing: Option<&str>) -> Resolver {
+    let recorded = existing
+        .and_then(crate::requirements::header::parse)
+        .and_then(|header| Resolver::from_header_tool(&header.tool));
+    if let Some(resolver) = recorded {
+        return resolver;
+    }
+    let host_matches = target.markers.get("platform_machine").map(String::as_str)
+        == Some(std::env::consts::ARCH)
+        && target.markers.get("sys_platform").map(String::as_str) == Some(std::env::consts::OS);
+    if host_matches {
+        Resolver::PipCompile
+    } else {
+        Resolver::Uv
+    }
+}
+
+fn read_existing(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(exit::external(format!("cannot read {}: {err}", display_path(path)))),
+    }
+}
+
+/// Replaces the lockfile atomically and says what changed.
+fn write_lockfile(project: &Project, target: &Target, previous: Option<&str>, text: &str) -> Result<()> {
+    let path = project.lockfile(target);
+    let shown = display_path(&path);
+
+    let summary = match previous {
+        Some(previous) if previous == text => "unchanged".to_string(),
+        Some(previous) => summarize_changes(&path, previous, text),
+        None => "new".to_string(),
+    };
+    write_atomically(&path, text.as_bytes()).with_context(|| format!("writing {shown}"))?;
+    eprintln!("wrote {shown} ({summary})");
+    Ok(())
+}
+
+fn summarize_changes(path: &Path, previous: &str, text: &str) -> String {
+    let (Ok(old), Ok(new)) = (lockfile::parse(previous, path), lockfile::parse(text, path)) else {
+        return "rewritten".to_string();
+    };
+    let changes = diff::diff(&old, &new);
+    let versions = changes.iter().filter(|change| !matches!(change, diff::Change::AnnotationChanged { .. })).count();
+    match (versions, changes.len()) {
+        (0, 0) => "same pins, layout changed".to_string(),
+        (0, _) => "annotations changed".to_string(),
+        (count, _) => format!("{count} package changes"),
+    }
+}
+
+/// Writes a file through a temporary file in the same folder and a rename, so that readers
+/// see the old or the new content, never a partial one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions(),
+        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    };
+    std::fs::set_permissions(file.path(), permissions)?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
 }

@@ -1,1 +1,237 @@
-//! Placeholder.
+//! The docker CLI: commands built as plain argument lists, the checks that docker, buildx and a
+//! reachable daemon exist, and `imagetools inspect` output parsing.
+//!
+//! Every command is built by a function that returns a [`DockerCommand`] without running it, so
+//! that unit tests can assert the exact argv and `--dry-run` can print it. No command built here
+//! carries a secret: logins pass the password on stdin.
+
+use std::fmt;
+
+use anyhow::{Context, Result};
+use xshell::{Cmd, Shell};
+
+use crate::exit::{external, ResultExt};
+
+/// One `docker` invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerCommand {
+    /// Arguments after `docker`.
+    pub args: Vec<String>,
+}
+
+impl DockerCommand {
+    pub fn new<I, S>(args: I) -> DockerCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        DockerCommand { args: args.into_iter().map(Into::into).collect() }
+    }
+
+    /// The command as an xshell [`Cmd`] that does not echo itself: callers print
+    /// [`DockerCommand`]'s shell-quoted form instead.
+    pub fn to_cmd<'a>(&self, sh: &'a Shell) -> Cmd<'a> {
+        sh.cmd("docker").args(&self.args).quiet()
+    }
+
+    /// Runs the command with its output streaming to stderr, so that stdout stays free for
+    /// reports.
+    pub fn run_streaming(&self, sh: &Shell) -> Result<()> {
+        let mut command: std::process::Command = self.to_cmd(sh).into();
+        command.stdout(std::io::stderr());
+        let status = command
+            .status()
+            .with_context(|| format!("cannot run `{self}`"))
+            .external_context("docker failed to start")?;
+        if !status.success() {
+            return Err(external(format!("`{self}` failed ({status})")));
+        }
+        Ok(())
+    }
+
+    /// Runs the command and returns its stdout; stderr streams through.
+    pub fn read(&self, sh: &Shell) -> Result<String> {
+        self.to_cmd(sh).read().map_err(|err| external(format!("`{self}` failed: {err}")))
+    }
+}
+
+/// Shows the command as a shell would need it typed, quoting arguments that need it.
+impl fmt::Display for DockerCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("docker")?;
+        for arg in &self.args {
+            write!(f, " {}", shell_quote(arg))?;
+        }
+        Ok(())
+    }
+}
+
+/// Quotes an argument for a POSIX shell, leaving common safe arguments bare.
+pub fn shell_quote(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if safe {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// `docker version` limited to the daemon's version: it fails when the daemon is unreachable.
+pub fn daemon_version_command() -> DockerCommand {
+    DockerCommand::new(["version", "--format", "{{.Server.Version}}"])
+}
+
+pub fn buildx_version_command() -> DockerCommand {
+    DockerCommand::new(["buildx", "version"])
+}
+
+/// The commands [`check_available`] runs, in order.
+pub fn availability_commands() -> Vec<DockerCommand> {
+    vec![daemon_version_command(), buildx_version_command()]
+}
+
+/// Checks that the docker CLI is on `PATH`, that its daemon answers and that the buildx plugin
+/// is installed. Each failure is an external error (exit 3) that says how to fix it.
+pub fn check_available(sh: &Shell, verbose: bool) -> Result<()> {
+    let docker = which::which("docker").map_err(|_| {
+        external(
+            "the docker CLI was not found on PATH; install Docker Engine (Debian and Ubuntu: \
+             `apt-get install docker.io`; other systems: https://docs.docker.com/engine/install/)",
+        )
+    })?;
+    if verbose {
+        eprintln!("using {}", docker.display());
+    }
+
+    let daemon = daemon_version_command();
+    let output = daemon.to_cmd(sh).ignore_status().output().external_context("cannot run docker")?;
+    if !output.status.success() {
+        let host = std::env::var("DOCKER_HOST")
+            .map_or_else(|_| "the default socket".to_string(), |host| format!("DOCKER_HOST={host}"));
+        let detail = last_error_line(&output.stderr);
+        return Err(external(format!(
+            "the Docker daemon at {host} is not reachable: {detail}\nStart it (`systemctl start \
+             docker`, or `.ci/services` on a test machine) or point DOCKER_HOST at a running \
+             daemon"
+        )));
+    }
+    if verbose {
+        let version = String::from_utf8_lossy(&output.stdout);
+        eprintln!("Docker daemon {}", version.trim());
+    }
+
+    let buildx = buildx_version_command();
+    let output = buildx.to_cmd(sh).ignore_status().output().external_context("cannot run docker")?;
+    if !output.status.success() {
+        return Err(external(
+            "the docker buildx plugin is not installed; install it (Debian trixie and later: \
+             `apt-get install docker-buildx`; Docker's own packages: docker-buildx-plugin; see \
+             https://docs.docker.com/go/buildx/)",
+        ));
+    }
+    if verbose {
+        eprintln!("{}", String::from_utf8_lossy(&output.stdout).trim());
+    }
+    Ok(())
+}
+
+/// The last non-empty line of a command's stderr, which for the docker CLI holds the error.
+fn last_error_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().rev().find(|line| !line.trim().is_empty());
+    line.map_or_else(|| "no error output".to_string(), |line| line.trim().to_string())
+}
+
+/// `imagetools inspect` printing the manifest (or manifest list) descriptor as JSON.
+pub fn imagetools_inspect_command(reference: &str) -> DockerCommand {
+    DockerCommand::new(["buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", reference])
+}
+
+/// What `imagetools inspect --format '{{json .Manifest}}'` reports about a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub digest: String,
+    /// Platforms (`linux/arm64`) of a manifest list's entries; empty for a single manifest.
+    pub platforms: Vec<String>,
+}
+
+/// Parses the JSON that [`imagetools_inspect_command`] prints.
+pub fn parse_manifest(json: &str) -> Result<Manifest> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).context("imagetools inspect printed invalid JSON")?;
+    let digest = value["digest"]
+        .as_str()
+        .context("imagetools inspect printed no digest")?
+        .to_string();
+
+    let mut platforms = Vec::new();
+    for entry in value["manifests"].as_array().into_iter().flatten() {
+        let platform = &entry["platform"];
+        let os = platform["os"].as_str().unwrap_or("unknown");
+        let architecture = platform["architecture"].as_str().unwrap_or("unknown");
+        let mut name = format!("{os}/{architecture}");
+        if let Some(variant) = platform["variant"].as_str() {
+            name = format!("{name}/{variant}");
+        }
+        platforms.push(name);
+    }
+    Ok(Manifest { digest, platforms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_only_when_needed() {
+        let command = DockerCommand::new(["buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", "r:1"]);
+        assert_eq!(command.to_string(), "docker buildx imagetools inspect --format '{{json .Manifest}}' r:1");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("KEY=a,b"), "KEY=a,b");
+    }
+
+    #[test]
+    fn availability_commands_argv() {
+        let commands = availability_commands();
+        assert_eq!(commands[0].args, ["version", "--format", "{{.Server.Version}}"]);
+        assert_eq!(commands[1].args, ["buildx", "version"]);
+    }
+
+    #[test]
+    fn parse_manifest_list_platforms() {
+        let json = r#"{
+          "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+          "digest": "sha256:07c6",
+          "manifests": [
+            {"digest": "sha256:8d97", "platform": {"architecture": "amd64", "os": "linux"}},
+            {"digest": "sha256:0a0f", "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}}
+          ]
+        }"#;
+        let manifest = parse_manifest(json).unwrap();
+        assert_eq!(manifest.digest, "sha256:07c6");
+        assert_eq!(manifest.platforms, ["linux/amd64", "linux/arm64/v8"]);
+    }
+
+    #[test]
+    fn parse_single_manifest() {
+        let json = r#"{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": "sha256:0a0f", "size": 523}"#;
+        let manifest = parse_manifest(json).unwrap();
+        assert_eq!(manifest.digest, "sha256:0a0f");
+        assert!(manifest.platforms.is_empty());
+    }
+
+    #[test]
+    fn parse_manifest_rejects_missing_digest() {
+        assert!(parse_manifest("{}").is_err());
+        assert!(parse_manifest("not json").is_err());
+    }
+
+    #[test]
+    fn error_line_is_last_nonempty() {
+        let stderr = b"Client: 28.2.2\nCannot connect to the Docker daemon at unix:///x.sock\n\n";
+        assert_eq!(last_error_line(stderr), "Cannot connect to the Docker daemon at unix:///x.sock");
+        assert_eq!(last_error_line(b""), "no error output");
+    }
+}

@@ -1,13 +1,28 @@
 //! Resolution backends: pip-compile and uv, each run in a temporary folder so that nothing in
 //! the requirements folder changes, each returning a lockfile in pip-compile's format.
+//!
+//! The backends run with a sanitized environment (see [`tools::sanitize_resolver_env`]):
+//! index URLs, find-links and build constraints come from requirements.in and the target
+//! table only. Index URLs with credentials reach the resolver through environment variables,
+//! never argv, and the lockfile keeps them without user information.
 
-use std::path::PathBuf;
+mod pip_compile;
+mod uv;
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
+use anyhow::{Context, Result};
+
+use crate::exit::{external, invalid};
+use crate::progress::Spinner;
 use crate::project::Project;
-use crate::requirements::lockfile::Lockfile;
+use crate::requirements::input::{self, RequirementsTree};
+use crate::requirements::lockfile::{self, Lockfile};
+use crate::requirements::{redact_url, ParseError};
 use crate::targets::Target;
+use crate::tools;
 
 /// Which resolver produces a lockfile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +31,24 @@ pub enum Resolver {
     PipCompile,
     /// uv pip compile: cross-resolves for any target from any host.
     Uv,
+}
+
+impl Resolver {
+    /// The backend named by a lockfile header's tool (`pip-compile` or `uv`).
+    pub fn from_header_tool(tool: &str) -> Option<Resolver> {
+        match tool {
+            "pip-compile" => Some(Resolver::PipCompile),
+            "uv" => Some(Resolver::Uv),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolver::PipCompile => "pip-compile",
+            Resolver::Uv => "uv",
+        }
+    }
 }
 
 /// Which preferred pins to drop.
@@ -54,14 +87,246 @@ pub struct Resolution {
     pub lockfile: Lockfile,
 }
 
+/// A prepared working folder: a copy of the source folder, with the target's lockfile
+/// present only when preferences are requested.
+struct Workspace {
+    dir: tempfile::TempDir,
+    tree: RequirementsTree,
+    build_constraints: Option<PathBuf>,
+}
+
 /// Runs one resolution. A resolver failure is an external error (exit 3) whose message ends
 /// with the resolver's last lines of output.
 pub fn resolve(request: &ResolveRequest) -> Result<Resolution> {
-    let _ = request;
-    anyhow::bail!("resolution is not implemented yet")
+    let started = Instant::now();
+    let spinner = Spinner::start(format!(
+        "resolving {} with {} for Python {}",
+        request.target.name,
+        request.resolver.name(),
+        request.python_version
+    ));
+
+    let workspace = prepare(request)?;
+    let result = match request.resolver {
+        Resolver::PipCompile => pip_compile::run(request, &workspace),
+        Resolver::Uv => uv::run(request, &workspace),
+    };
+    spinner.finish();
+
+    let text = result?;
+    let lockfile = lockfile::parse(&text, &request.project.lockfile(request.target))
+        .map_err(|err| external(format!("the resolver wrote a lockfile this xtask cannot read: {err}")))?;
+    eprintln!(
+        "resolved {} with {} in {:.1}s ({} packages)",
+        request.target.name,
+        request.resolver.name(),
+        started.elapsed().as_secs_f64(),
+        lockfile.packages.len()
+    );
+    Ok(Resolution { text, lockfile })
 }
 
 /// Runs several resolutions in parallel, one thread each, returning results in request order.
 pub fn resolve_all(requests: &[ResolveRequest]) -> Vec<Result<Resolution>> {
-    requests.iter().map(resolve).collect()
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = requests.iter().map(|request| scope.spawn(move || resolve(request))).collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or_else(|_| Err(external("a resolver thread panicked"))))
+            .collect()
+    })
+}
+
+/// Loads requirements.in (and its includes) from a folder; parse errors are invalid input.
+pub fn load_requirements(project: &Project, dir: &Path) -> Result<RequirementsTree> {
+    let path = dir.join(&project.table.requirements_in);
+    if !path.is_file() {
+        return Err(invalid(format!(
+            "{} not found; create it or pass --requirements-dir DIR with a folder that holds it",
+            crate::project::display_path(&path)
+        )));
+    }
+    let tree = input::load_tree(&path, &|path| std::fs::read_to_string(path))?;
+    Ok(tree)
+}
+
+fn prepare(request: &ResolveRequest) -> Result<Workspace> {
+    let tree = load_requirements(request.project, &request.source_dir)?;
+    reject_inactive_requirements_only(request, &tree)?;
+
+    let dir = tempfile::Builder::new()
+        .prefix("xtask-resolve-")
+        .tempdir()
+        .context("creating a temporary folder for the resolution")?;
+    copy_folder(&request.source_dir, dir.path())?;
+
+    let lockfile_path = dir.path().join(&request.target.lockfile);
+    let _ = std::fs::remove_file(&lockfile_path);
+    if let Some(preferences) = &request.preferences {
+        std::fs::write(&lockfile_path, preferences)
+            .with_context(|| format!("writing {}", lockfile_path.display()))?;
+    }
+
+    let constraints = request.target.all_build_constraints(&request.project.table);
+    let build_constraints = if constraints.is_empty() {
+        None
+    } else {
+        let path = dir.path().join(".xtask-build-constraints.txt");
+        std::fs::write(&path, constraints.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        Some(path)
+    };
+
+    Ok(Workspace { dir, tree, build_constraints })
+}
+
+/// Fails early when requirements.in has no requirement at all for this target, which pip-compile
+/// would turn into an empty lockfile.
+fn reject_inactive_requirements_only(request: &ResolveRequest, tree: &RequirementsTree) -> Result<()> {
+    let env = request.target.marker_environment(&request.python_version)?;
+    if tree.pins().next().is_some() && !tree.pins().any(|pin| pin.applies_to(&env)) {
+        let first = tree.pins().next().expect("checked above");
+        return Err(ParseError::new(
+            &first.file,
+            first.line,
+            format!("no requirement applies to target `{}`: every marker is false for it", request.target.name),
+        )
+        .with_hint("check the markers against the target table's marker values")
+        .into());
+    }
+    Ok(())
+}
+
+/// Copies the regular files of a folder tree (requirements.in and anything it includes).
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let file_type = entry.file_type()?;
+        let destination = to.join(entry.file_name());
+        if file_type.is_dir() {
+            std::fs::create_dir_all(&destination)?;
+            copy_folder(&entry.path(), &destination)?;
+        } else if file_type.is_file() {
+            std::fs::copy(entry.path(), &destination)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Index URLs from the target table, with credentials, for the resolver's environment.
+fn table_index_urls(target: &Target) -> Vec<String> {
+    target.extra_index_urls.clone()
+}
+
+/// Removes the user information from every URL in option lines, so that credentials reach
+/// no lockfile.
+fn strip_credentials(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let is_option = line.starts_with("--index-url")
+                || line.starts_with("--extra-index-url")
+                || line.starts_with("--find-links")
+                || line.starts_with("-i ")
+                || line.starts_with("-f ");
+            if is_option {
+                line.split(' ').map(strip_userinfo).collect::<Vec<_>>().join(" ")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
+
+/// `https://user:secret@host/simple` becomes `https://host/simple`.
+pub fn strip_userinfo(url: &str) -> String {
+    let redacted = redact_url(url);
+    redacted.replacen("***@", "", 1)
+}
+
+/// Redacts every URL with user information in free text, such as a resolver's error output.
+pub fn redact_text(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_end();
+            if trimmed.contains("://") {
+                let start = trimmed.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
+                let (prefix, url) = trimmed.split_at(start);
+                format!("{prefix}{}{}", redact_url(url), &word[trimmed.len()..])
+            } else {
+                word.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Runs a resolver command and returns its stdout; failures carry the resolver's last lines.
+fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Result<String> {
+    let program = command.get_program().to_string_lossy().to_string();
+    let output = command
+        .output()
+        .map_err(|err| external(format!("cannot run {program}: {err}")))?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let stderr = redact_text(&String::from_utf8_lossy(&output.stderr));
+    let mut message = format!(
+        "{} failed to resolve target `{}` ({}); its last lines:\n{}",
+        resolver.name(),
+        target.name,
+        output.status,
+        tools::last_lines(&stderr, 20)
+    );
+    if looks_unreachable(&stderr) {
+        message.push_str(
+            "\n\nhint: a package index could not be reached; check the network and proxy settings, \
+             and the index URLs in requirements.in and the target table",
+        );
+    }
+    Err(external(message))
+}
+
+/// Whether resolver output reports a network failure rather than a resolution conflict.
+fn looks_unreachable(stderr: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "dns error",
+        "error sending request",
+        "Connection refused",
+        "NewConnectionError",
+        "Could not fetch URL",
+        "Max retries exceeded",
+        "timed out",
+    ];
+    SIGNS.iter().any(|sign| stderr.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_credentials_only_touches_options() {
+        let text = "--extra-index-url https://u:p@host/simple\nsix==1\n    # via https://a:b@c\n";
+        assert_eq!(
+            strip_credentials(text),
+            "--extra-index-url https://host/simple\nsix==1\n    # via https://a:b@c\n"
+        );
+    }
+
+    #[test]
+    fn unreachable_index_recognized() {
+        assert!(looks_unreachable("cause: dns error\ncause: failed to lookup address"));
+        assert!(!looks_unreachable("Because there is no version of six==9 we can conclude"));
+    }
+
+    #[test]
+    fn redact_text_hides_userinfo_in_messages() {
+        let text = "ERROR: could not fetch (https://u:secret@host/simple/six/)\nnext line";
+        let redacted = redact_text(text);
+        assert!(!redacted.contains("secret"), "{redacted}");
+        assert!(redacted.contains("(https://***@host/simple/six/)"), "{redacted}");
+        assert!(redacted.ends_with("next line"));
+    }
 }

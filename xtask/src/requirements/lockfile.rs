@@ -20,6 +20,11 @@ use super::ParseError;
 pub const UNSAFE_SECTION: &str =
     "# The following packages are considered to be unsafe in a requirements file:";
 
+/// The comment pip-compile writes instead of [`UNSAFE_SECTION`] when the lockfile has hashes.
+pub const UNSAFE_SECTION_WITH_HASHES: &str = "# WARNING: The following packages were not pinned, but pip requires them to be
+# pinned when the requirements file includes hashes and the requirement is not
+# satisfied by a package already installed. Consider using the --allow-unsafe flag.";
+
 /// Packages pip-compile leaves unpinned unless `--allow-unsafe` is given.
 pub const UNSAFE_PACKAGES: &[&str] = &["distribute", "pip", "setuptools"];
 
@@ -136,7 +141,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, ParseError> {
                 if let Some(package) = lockfile.packages.last_mut() {
                     record_annotation(package, comment, &mut in_via_block);
                 }
-            } else if line.starts_with(UNSAFE_SECTION) {
+            } else if line.starts_with(UNSAFE_SECTION) || line.starts_with("# WARNING: The following packages were not pinned") {
                 in_unsafe_section = true;
             } else if in_unsafe_section {
                 let name = comment.trim();
@@ -278,7 +283,7 @@ impl RenderEntry {
 
 /// Writes a lockfile in pip-compile's layout (split annotation style): header, option lines and
 /// a blank line when there are options, entries sorted by name, then the unsafe section with
-/// `unsafe_names` commented out.
+/// `unsafe_names` commented out (pip-tools 7.7's `writer.py` layout without `--allow-unsafe`).
 pub fn render(header: &str, options: &[String], entries: &[RenderEntry], unsafe_names: &[String]) -> String {
     let mut out = String::from(header);
     for option in options {
@@ -299,7 +304,8 @@ pub fn render(header: &str, options: &[String], entries: &[RenderEntry], unsafe_
         let mut names = unsafe_names.to_vec();
         names.sort();
         out.push('\n');
-        out.push_str(UNSAFE_SECTION);
+        let with_hashes = entries.iter().any(|entry| !entry.hashes.is_empty());
+        out.push_str(if with_hashes { UNSAFE_SECTION_WITH_HASHES } else { UNSAFE_SECTION });
         out.push('\n');
         for name in names {
             out.push_str(&format!("# {name}\n"));
@@ -394,12 +400,6 @@ fn flush_space(out: &mut String, pending_space: &mut bool) {
     *pending_space = false;
 }
 
-/// Whether an option line came from the target table or requirements.in rather than from the
-/// resolver's environment.
-pub fn option_url(option: &RequirementsOption) -> Option<&str> {
-    option.url()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,7 +465,12 @@ torch==1.13.1+cu116 ; platform_machine == \"x86_64\"
         let entries: Vec<_> = lockfile.packages.iter().map(RenderEntry::from_locked).collect();
         let options = ["--extra-index-url https://download.pytorch.org/whl/cu116".to_string()];
         let text = render(&SAMPLE[..header_end], &options, &entries, &["setuptools".to_string()]);
-        assert_eq!(text, SAMPLE);
+        let expected = SAMPLE.replace(UNSAFE_SECTION, UNSAFE_SECTION_WITH_HASHES);
+        assert_eq!(text, expected);
+
+        let reparsed = parse(&text, Path::new("amd64-gpu-requirements.txt")).unwrap();
+        assert_eq!(reparsed.unsafe_packages, [("setuptools".to_string(), 27)]);
+        assert_eq!(reparsed.packages.len(), 4);
     }
 
     #[test]

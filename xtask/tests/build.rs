@@ -1,0 +1,380 @@
+//! `cargo xtask build` against the real docker CLI, dockerd and an htpasswd registry on
+//! loopback, using the fixture context in `tests/fixtures/build`.
+//!
+//! The registry comes from `XTASK_TEST_REGISTRY`, `XTASK_TEST_REGISTRY_USER` and
+//! `XTASK_TEST_REGISTRY_PASSWORD_FILE` (written by `.ci/services`). Each test logs in with its own
+//! temporary `DOCKER_CONFIG` and pushes to a repository of its own.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn fixture() -> PathBuf {
+    common::repo_root().join("xtask/tests/fixtures/build")
+}
+
+fn invalid_requirements() -> PathBuf {
+    common::repo_root().join("xtask/tests/fixtures/build-invalid/requirements")
+}
+
+/// `xtask build` on the fixture context, with no tag from the environment.
+fn build(requirements_dir: &Path, args: &[&str]) -> Command {
+    let fixture = fixture();
+    let mut command = common::xtask();
+    command
+        .arg("--requirements-dir")
+        .arg(requirements_dir)
+        .arg("build")
+        .arg("--file")
+        .arg(fixture.join("Dockerfile"))
+        .arg("--context")
+        .arg(&fixture)
+        .args(args)
+        .env_remove("GITHUB_RUN_NUMBER")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("cannot run xtask");
+    eprintln!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A repository name no other test run uses.
+fn unique_repository(host: &str, name: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{host}/xtask-test/{name}-{}-{nanos}", std::process::id())
+}
+
+/// The test registry, logged in through a temporary Docker configuration.
+struct Registry {
+    host: String,
+    config: TempDir,
+}
+
+impl Registry {
+    /// Logs in, or returns `None` when the registry is not configured and tests may skip.
+    fn login() -> Option<Registry> {
+        let host = common::service_env("XTASK_TEST_REGISTRY", "the test registry")?;
+        let user = common::service_env("XTASK_TEST_REGISTRY_USER", "the test registry user")?;
+        let password_file =
+            common::service_env("XTASK_TEST_REGISTRY_PASSWORD_FILE", "the test registry password")?;
+
+        let config = TempDir::new().unwrap();
+        let password = std::fs::File::open(&password_file).expect("cannot open the password file");
+        // The password goes through stdin only, never argv or the test output.
+        let output = docker(config.path())
+            .args(["login", &host, "--username", &user, "--password-stdin"])
+            .stdin(password)
+            .output()
+            .expect("cannot run docker login");
+        assert!(output.status.success(), "docker login {host} failed: {}", stderr(&output));
+        Some(Registry { host, config })
+    }
+
+    fn config_dir(&self) -> &Path {
+        self.config.path()
+    }
+}
+
+/// The docker CLI with its own configuration folder.
+fn docker(config: &Path) -> Command {
+    let mut command = Command::new("docker");
+    command.env("DOCKER_CONFIG", config);
+    command
+}
+
+/// `imagetools inspect`'s JSON for a reference, or `None` when it is not in the registry.
+fn inspect(config: &Path, reference: &str) -> Option<Value> {
+    let output = docker(config)
+        .args(["buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", reference])
+        .output()
+        .unwrap();
+    output.status.success().then(|| serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// Reads `/requirements.txt` from the image `repository@digest` without running it: pull,
+/// create a stopped container, copy the file out, clean up.
+fn read_lockfile(config: &Path, repository: &str, digest: &str) -> String {
+    let reference = format!("{repository}@{digest}");
+    let status = docker(config).args(["pull", "--quiet", &reference]).status().unwrap();
+    assert!(status.success(), "docker pull {reference} failed");
+
+    // A scratch image has no command, so the container gets a placeholder it never runs.
+    let created = docker(config).args(["create", &reference, "/none"]).output().unwrap();
+    assert!(created.status.success(), "docker create failed: {}", stderr(&created));
+    let container = String::from_utf8(created.stdout).unwrap().trim().to_string();
+
+    let out = TempDir::new().unwrap();
+    let destination = out.path().join("requirements.txt");
+    let source = format!("{container}:/requirements.txt");
+    let copied = docker(config).arg("cp").arg(&source).arg(&destination).status().unwrap();
+    docker(config).args(["rm", &container]).output().unwrap();
+    docker(config).args(["rmi", &reference]).output().unwrap();
+    assert!(copied.success(), "docker cp {source} failed");
+    std::fs::read_to_string(destination).unwrap()
+}
+
+fn fixture_lockfile(name: &str) -> String {
+    std::fs::read_to_string(fixture().join("requirements").join(name)).unwrap()
+}
+
+#[test]
+fn build_push_merges_both_platforms() {
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "merge");
+
+    let output = run(build(&fixture().join("requirements"), &["--push", "--tag", "t1", "--image", &repository])
+        .env("DOCKER_CONFIG", registry.config_dir()));
+    assert!(output.status.success(), "build failed: {}", stderr(&output));
+
+    let summary: Value = serde_json::from_str(&stdout(&output)).expect("stdout is one JSON summary");
+    assert_eq!(summary["image"], repository.as_str());
+    assert_eq!(summary["tag"], "t1");
+    let platforms = summary["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 2);
+    assert_eq!(platforms[0]["platform"], "linux/amd64");
+    assert_eq!(platforms[0]["reference"], format!("{repository}:t1-amd64-gpu").as_str());
+    assert_eq!(platforms[1]["platform"], "linux/arm64");
+    assert_eq!(platforms[1]["reference"], format!("{repository}:t1-arm64").as_str());
+    let merged_digest = summary["merged"]["digest"].as_str().unwrap();
+    assert!(merged_digest.starts_with("sha256:"), "{summary}");
+    assert_eq!(summary["merged"]["reference"], format!("{repository}:t1").as_str());
+
+    let list = inspect(registry.config_dir(), &format!("{repository}:t1")).expect("t1 is pushed");
+    assert_eq!(list["digest"], merged_digest);
+    let entries = list["manifests"].as_array().unwrap();
+    let mut found: Vec<String> = entries
+        .iter()
+        .map(|entry| format!("{}/{}", entry["platform"]["os"].as_str().unwrap(), entry["platform"]["architecture"].as_str().unwrap()))
+        .collect();
+    found.sort();
+    assert_eq!(found, ["linux/amd64", "linux/arm64"], "no attestation or other entries");
+
+    for (platform, lockfile) in [("linux/amd64", "amd64-gpu-requirements.txt"), ("linux/arm64", "arm64-requirements.txt")] {
+        let summary_entry = platforms.iter().find(|entry| entry["platform"] == platform).unwrap();
+        let list_entry = entries
+            .iter()
+            .find(|entry| format!("linux/{}", entry["platform"]["architecture"].as_str().unwrap()) == platform)
+            .unwrap();
+        assert_eq!(summary_entry["digest"], list_entry["digest"], "{platform} digest");
+
+        let digest = list_entry["digest"].as_str().unwrap();
+        let content = read_lockfile(registry.config_dir(), &repository, digest);
+        assert_eq!(content, fixture_lockfile(lockfile), "{platform} holds {lockfile}");
+    }
+}
+
+#[test]
+fn build_merge_only_merges_pushed_platforms() {
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "merge-only");
+    let requirements = fixture().join("requirements");
+
+    for platform in ["linux/amd64", "linux/arm64"] {
+        let output = run(build(&requirements, &["--platform", platform, "--push", "--tag", "5", "--image", &repository])
+            .env("DOCKER_CONFIG", registry.config_dir()));
+        assert!(output.status.success(), "build {platform} failed: {}", stderr(&output));
+        let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert!(summary["merged"].is_null(), "one platform alone is not merged");
+    }
+    assert!(inspect(registry.config_dir(), &format!("{repository}:5")).is_none());
+
+    let output = run(build(&requirements, &["--merge-only", "--tag", "5", "--image", &repository])
+        .env("DOCKER_CONFIG", registry.config_dir()));
+    assert!(output.status.success(), "merge failed: {}", stderr(&output));
+    assert!(!stderr(&output).contains("buildx build"), "--merge-only builds nothing");
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let list = inspect(registry.config_dir(), &format!("{repository}:5")).expect("5 is pushed");
+    assert_eq!(summary["merged"]["digest"], list["digest"]);
+    assert_eq!(list["manifests"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn build_merge_only_names_missing_platform() {
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "missing");
+
+    let output = run(build(&fixture().join("requirements"), &["--merge-only", "--tag", "9", "--image", &repository])
+        .env("DOCKER_CONFIG", registry.config_dir()));
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains(&format!("{repository}:9-amd64-gpu is not in the registry")), "{}", stderr(&output));
+}
+
+#[test]
+fn build_dry_run_prints_commands_only() {
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "dry-run");
+    let fixture = fixture();
+    let dockerfile = fixture.join("Dockerfile");
+
+    let output = run(build(&fixture.join("requirements"), &["--push", "--tag", "3", "--image", &repository, "--build-arg", "A=b c", "--dry-run"])
+        .env("DOCKER_CONFIG", registry.config_dir()));
+    assert!(output.status.success(), "dry run failed: {}", stderr(&output));
+
+    let build_line = |platform: &str, target: &str| {
+        format!(
+            "docker buildx build --platform {platform} --file {} --tag {repository}:3-{target} \
+             --provenance=false --sbom=false --build-arg 'A=b c' --push {}",
+            dockerfile.display(),
+            fixture.display()
+        )
+    };
+    let inspect_line = |tag: &str| format!("docker buildx imagetools inspect --format '{{{{json .Manifest}}}}' {repository}:{tag}");
+    let expected = [
+        "docker version --format '{{.Server.Version}}'".to_string(),
+        "docker buildx version".to_string(),
+        build_line("linux/amd64", "amd64-gpu"),
+        inspect_line("3-amd64-gpu"),
+        build_line("linux/arm64", "arm64"),
+        inspect_line("3-arm64"),
+        format!("docker buildx imagetools create --tag {repository}:3 {repository}:3-amd64-gpu {repository}:3-arm64"),
+        inspect_line("3"),
+    ];
+    let printed = stdout(&output);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines, expected);
+
+    for tag in ["3", "3-amd64-gpu", "3-arm64"] {
+        assert!(inspect(registry.config_dir(), &format!("{repository}:{tag}")).is_none(), "{tag} was pushed");
+    }
+}
+
+#[test]
+fn build_tag_from_run_number() {
+    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--load", "--dry-run"])
+        .env("GITHUB_RUN_NUMBER", "57"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("--tag marqo-base:57 "), "{}", stdout(&output));
+}
+
+#[test]
+fn build_without_tag_is_rejected() {
+    let output = run(&mut build(&fixture().join("requirements"), &["--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("pass --tag TAG"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn build_rejects_invalid_tags_and_names() {
+    let long_tag = "a".repeat(129);
+    let cases: [&[&str]; 5] = [
+        &["--tag", "bad tag"],
+        &["--tag", ".hidden"],
+        &["--tag", &long_tag],
+        &["--tag", "1", "--image", "127.0.0.1:5000/Upper/Case"],
+        &["--tag", "1", "--image", "127.0.0.1:5000/a//b"],
+    ];
+    for case in cases {
+        let mut args = case.to_vec();
+        args.push("--dry-run");
+        let output = run(&mut build(&fixture().join("requirements"), &args));
+        assert_eq!(output.status.code(), Some(2), "{case:?} is rejected");
+        assert!(stdout(&output).is_empty(), "{case:?} prints no command");
+    }
+}
+
+#[test]
+fn build_rejects_load_with_two_platforms() {
+    let output = run(&mut build(&fixture().join("requirements"), &["--load", "--tag", "1", "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("--load takes one platform"), "{message}");
+    assert!(message.contains("one platform per tag"), "{message}");
+}
+
+#[test]
+fn build_rejects_lockfiles_failing_validate() {
+    // NOTE: `validate::check_before_build` passes every lockfile until validate is implemented,
+    // so until then this test skips with a message.
+    let probe = common::xtask()
+        .arg("--requirements-dir")
+        .arg(invalid_requirements())
+        .arg("validate")
+        .output()
+        .unwrap();
+    if String::from_utf8_lossy(&probe.stderr).contains("not implemented") {
+        eprintln!("\n!!! SKIPPED: validate is not implemented yet\n");
+        return;
+    }
+
+    let output = run(&mut build(&invalid_requirements(), &["--tag", "1", "--dry-run"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("refusing to build"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "no command is printed");
+}
+
+#[test]
+fn build_stopped_daemon_exits_3() {
+    if which_docker().is_none() {
+        common::skip_or_fail("the docker CLI is not installed");
+        return;
+    }
+    let socket = std::env::temp_dir().join(format!("xtask-no-daemon-{}.sock", std::process::id()));
+    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--tag", "1"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display())));
+    assert_eq!(output.status.code(), Some(3));
+    let message = stderr(&output);
+    assert!(message.contains("Docker daemon"), "{message}");
+    assert!(message.contains("is not reachable"), "{message}");
+    assert!(message.contains("Start it"), "{message}");
+}
+
+#[test]
+fn build_push_without_login_exits_3() {
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "no-login");
+    let empty_config = TempDir::new().unwrap();
+
+    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--push", "--tag", "1", "--image", &repository])
+        .env("DOCKER_CONFIG", empty_config.path()));
+    assert_eq!(output.status.code(), Some(3));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("docker login {}", registry.host)), "{message}");
+    assert!(stdout(&output).is_empty(), "no summary after a failure");
+}
+
+#[test]
+fn build_ecr_login_rejected_exits_3() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr");
+    let aws = TempDir::new().unwrap();
+
+    // moto hands out user AWS with password 123456789012-auth-token, which the htpasswd
+    // registry rejects.
+    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--push", "--ecr", "--region", "us-east-1", "--tag", "1", "--image", &repository])
+        .env("DOCKER_CONFIG", registry.config_dir())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", aws.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", aws.path().join("credentials"))
+        .env_remove("AWS_PROFILE"));
+    assert_eq!(output.status.code(), Some(3));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("ECR login to {} failed", registry.host)), "{message}");
+    assert!(!message.contains("auth-token"), "the password stays out of the output");
+    assert!(inspect(registry.config_dir(), &format!("{repository}:1-arm64")).is_none());
+}
+
+fn which_docker() -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|dir| dir.join("docker")).find(|path| path.is_file())
+    })
+}
