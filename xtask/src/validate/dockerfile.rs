@@ -6,8 +6,9 @@
 //! platform. RUN scripts are read as POSIX shell far enough to follow `if`/`elif`/`else`,
 //! `case`, `[ ... ]`/`test` comparisons, `&&`/`||` guards, `$(uname -m)` and
 //! `$(dpkg --print-architecture)`; a condition it cannot evaluate counts as possibly true.
-//! Installs are `pip install -r FILE` (also `pip3`, `python -m pip`, `uv pip install`) and
-//! `pip-sync`/`uv pip sync FILE`.
+//! Installs are `pip install -r FILE` (also `pip3`, `python -m pip`, `uv pip install`),
+//! `pip-sync`/`uv pip sync FILE`, and a COPY or ADD that names the lockfile itself, in a
+//! stage that reaches the final image.
 
 mod shell;
 
@@ -33,7 +34,8 @@ pub fn check(inputs: &Inputs, dockerfile: &DockerfileInput, findings: &mut Vec<F
 
     for target in &inputs.targets {
         let target = &target.target;
-        let installs = installs_for(text, target);
+        let lockfiles: Vec<&str> = inputs.targets.iter().map(|other| other.target.lockfile.as_str()).collect();
+        let installs = installs_for(text, target, &lockfiles);
         let lockfile_of = |install: &Install| {
             inputs.targets.iter().find(|other| other.target.lockfile == install.file_name()).map(|other| &other.target)
         };
@@ -95,15 +97,32 @@ pub fn check(inputs: &Inputs, dockerfile: &DockerfileInput, findings: &mut Vec<F
 }
 
 /// The requirement files a Dockerfile installs when built for `target`'s platform.
-pub fn installs_for(text: &str, target: &Target) -> Vec<Install> {
+///
+/// Files installed or copied by name in a stage that does not reach the final image (through
+/// `FROM <stage>` or `COPY --from=<stage>`) count as not reached.
+/// COPY and ADD count only for sources named like one of `lockfiles`.
+pub fn installs_for(text: &str, target: &Target, lockfiles: &[&str]) -> Vec<Install> {
     let mut variables = platform_arguments(target);
     let builtins: Vec<String> = variables.keys().cloned().collect();
     let machine = target.markers.get("platform_machine").cloned().unwrap_or_default();
     let context = shell::Context { machine, docker_arch: target.docker_arch().to_string() };
 
-    let mut installs = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
     for instruction in instructions(text) {
         match instruction.keyword.as_str() {
+            "FROM" => {
+                let words: Vec<String> = shell::split_words(&instruction.arguments)
+                    .iter()
+                    .filter(|word| !word.starts_with("--"))
+                    .map(|word| shell::expand_word(word, &variables, &context))
+                    .collect();
+                let base = words.first().cloned().unwrap_or_default().to_ascii_lowercase();
+                let name = match words.as_slice() {
+                    [_, keyword, name, ..] if keyword.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+                    _ => None,
+                };
+                stages.push(Stage { name, base, sources: Vec::new(), installs: Vec::new() });
+            }
             "ARG" | "ENV" => {
                 for (name, value) in assignments(&instruction.arguments, instruction.keyword == "ENV") {
                     if builtins.contains(&name) {
@@ -122,12 +141,80 @@ pub fn installs_for(text: &str, target: &Target) -> Vec<Install> {
             }
             "RUN" => {
                 let script = run_script(&instruction);
-                installs.extend(shell::installs(&script, instruction.line, &variables, &context));
+                let found = shell::installs(&script, instruction.line, &variables, &context);
+                if let Some(stage) = stages.last_mut() {
+                    stage.installs.extend(found);
+                }
+            }
+            "COPY" | "ADD" => {
+                let words: Vec<String> = shell::split_words(&instruction.arguments)
+                    .iter()
+                    .map(|word| shell::expand_word(word, &variables, &context))
+                    .collect();
+                let Some(stage) = stages.last_mut() else { continue };
+                if let Some(from) = words.iter().find_map(|word| word.strip_prefix("--from=")) {
+                    stage.sources.push(from.to_ascii_lowercase());
+                }
+                let paths: Vec<&String> = words.iter().filter(|word| !word.starts_with("--")).collect();
+                if let Some((_, sources)) = paths.split_last() {
+                    let named = sources.iter().filter(|path| lockfiles.contains(&file_name(path)));
+                    stage.installs.extend(named.map(|path| Install {
+                        path: path.to_string(),
+                        line: instruction.line,
+                        reach: Reach::Yes,
+                    }));
+                }
             }
             _ => {}
         }
     }
-    installs
+
+    let reachable = reachable_stages(&stages);
+    stages
+        .into_iter()
+        .enumerate()
+        .flat_map(|(index, stage)| {
+            let in_image = reachable.contains(&index);
+            stage.installs.into_iter().map(move |install| Install {
+                reach: if in_image { install.reach } else { Reach::No },
+                ..install
+            })
+        })
+        .collect()
+}
+
+fn file_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+}
+
+/// One build stage: its name, its base (an image or an earlier stage), the stages it copies
+/// from, and what it installs.
+struct Stage {
+    name: Option<String>,
+    base: String,
+    sources: Vec<String>,
+    installs: Vec<Install>,
+}
+
+/// Indexes of the stages the last stage is built from or copies from, itself included.
+fn reachable_stages(stages: &[Stage]) -> Vec<usize> {
+    let Some(last) = stages.len().checked_sub(1) else { return Vec::new() };
+    let mut reachable = vec![last];
+    let mut pending = vec![last];
+    while let Some(index) = pending.pop() {
+        let stage = &stages[index];
+        for reference in std::iter::once(&stage.base).chain(&stage.sources) {
+            let found = stages[..index]
+                .iter()
+                .rposition(|earlier| earlier.name.as_deref() == Some(reference.as_str()))
+                .or_else(|| reference.parse::<usize>().ok().filter(|number| *number < index));
+            if let Some(found) = found.filter(|found| !reachable.contains(found)) {
+                reachable.push(found);
+                pending.push(found);
+            }
+        }
+    }
+    reachable
 }
 
 /// BuildKit's automatic platform arguments for a target (`linux/arm64/v8` sets the variant).
@@ -271,7 +358,7 @@ mod tests {
     }
 
     fn installed(text: &str, target: &Target) -> Vec<(String, Reach)> {
-        installs_for(text, target).into_iter().map(|install| (install.file_name().to_string(), install.reach)).collect()
+        installs_for(text, target, &["amd64-gpu-requirements.txt", "arm64-requirements.txt"]).into_iter().map(|install| (install.file_name().to_string(), install.reach)).collect()
     }
 
     #[test]
@@ -283,7 +370,8 @@ mod tests {
             [("arm64-requirements.txt".to_string(), Reach::No), ("amd64-gpu-requirements.txt".to_string(), Reach::Yes)]
         );
         assert_eq!(installed(text, arm64)[0], ("arm64-requirements.txt".to_string(), Reach::Yes));
-        assert_eq!(installs_for(text, amd64)[1].line, 4);
+        let lockfiles = ["amd64-gpu-requirements.txt", "arm64-requirements.txt"];
+        assert_eq!(installs_for(text, amd64, &lockfiles)[1].line, 4);
     }
 
     #[test]
@@ -305,6 +393,39 @@ mod tests {
         let [amd64, arm64] = &targets()[..] else { panic!() };
         assert_eq!(installed(text, amd64), [("amd64-requirements.txt".to_string(), Reach::Yes)]);
         assert_eq!(installed(text, arm64), [("arm64-requirements.txt".to_string(), Reach::Yes)]);
+    }
+
+    #[test]
+    fn case_arm_assigns_lockfile_variable() {
+        let text = "FROM x\nARG TARGETPLATFORM\nRUN case \"${TARGETPLATFORM}\" in \\\n  linux/amd64) lockfile=amd64-gpu-requirements.txt ;; \\\n  linux/arm64) lockfile=arm64-requirements.txt ;; \\\n  *) echo \"no lockfile for '${TARGETPLATFORM}'\" >&2; exit 1 ;; \\\n esac \\\n && v=\"$(python3 -c 'import sys; print(\"%d\" % 3)')\" \\\n && path=\"/opt/req/${lockfile}\" \\\n && python3 -m pip install --no-deps \"${options[@]}\" --requirement \"${path}\"\n";
+        let [amd64, arm64] = &targets()[..] else { panic!() };
+        assert_eq!(installed(text, amd64), [("amd64-gpu-requirements.txt".to_string(), Reach::Yes)]);
+        assert_eq!(installed(text, arm64), [("arm64-requirements.txt".to_string(), Reach::Yes)]);
+    }
+
+    #[test]
+    fn repository_dockerfile_maps_each_target() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Dockerfile");
+        let text = std::fs::read_to_string(&path).unwrap();
+        for target in targets() {
+            let found = installed(&text, &target);
+            let reached: Vec<_> = found.iter().filter(|(_, reach)| *reach != Reach::No).collect();
+            assert_eq!(reached, [&(target.lockfile.clone(), Reach::Yes)], "{}", target.name);
+        }
+    }
+
+    #[test]
+    fn stage_chosen_by_targetarch() {
+        let text = "FROM scratch AS lockfile-amd64\nCOPY requirements/amd64-gpu-requirements.txt /requirements.txt\n\nFROM scratch AS lockfile-arm64\nCOPY requirements/arm64-requirements.txt /requirements.txt\n\nFROM lockfile-${TARGETARCH}\n";
+        let [amd64, arm64] = &targets()[..] else { panic!() };
+        assert_eq!(
+            installed(text, amd64),
+            [("amd64-gpu-requirements.txt".to_string(), Reach::Yes), ("arm64-requirements.txt".to_string(), Reach::No)]
+        );
+        assert_eq!(
+            installed(text, arm64),
+            [("amd64-gpu-requirements.txt".to_string(), Reach::No), ("arm64-requirements.txt".to_string(), Reach::Yes)]
+        );
     }
 
     #[test]

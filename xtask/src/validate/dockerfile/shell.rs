@@ -84,17 +84,18 @@ pub struct Context {
 
 type Variables = BTreeMap<String, Option<String>>;
 
+/// A word as written (quotes and `$` expressions kept), or an operator.
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Word(String),
     Operator(&'static str),
 }
 
-/// Splits a line into words with quotes removed and no expansion (for ARG and ENV).
+const OPERATORS: &[&str] = &[";;", "&&", "||", ";", "|", "&", "(", ")", "\n"];
+
+/// Splits a line into words as written, without expansion (for ARG and ENV).
 pub fn split_words(text: &str) -> Vec<String> {
-    let empty = Variables::new();
-    let context = Context { machine: String::new(), docker_arch: String::new() };
-    tokenize(text, &empty, &context, false)
+    split_raw(text)
         .into_iter()
         .filter_map(|token| match token {
             Token::Word(word) => Some(word),
@@ -103,33 +104,15 @@ pub fn split_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Expands variables and quotes in one word.
-pub fn expand_word(text: &str, variables: &Variables, context: &Context) -> String {
-    tokenize(text, variables, context, true)
-        .into_iter()
-        .filter_map(|token| match token {
-            Token::Word(word) => Some(word),
-            Token::Operator(_) => None,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-const OPERATORS: &[&str] = &[";;", "&&", "||", ";", "|", "&", "(", ")", "\n"];
-
-fn tokenize(text: &str, variables: &Variables, context: &Context, expand: bool) -> Vec<Token> {
+/// Splits a script into words as written and operators. Quotes, `$(...)`, `${...}` and
+/// backquotes stay inside their word, so that words are expanded only when their command
+/// runs, with the variables set by then.
+fn split_raw(text: &str) -> Vec<Token> {
     let chars: Vec<char> = text.chars().collect();
     let mut tokens = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
     let mut index = 0;
-
-    let finish = |tokens: &mut Vec<Token>, word: &mut String, in_word: &mut bool| {
-        if *in_word {
-            tokens.push(Token::Word(std::mem::take(word)));
-            *in_word = false;
-        }
-    };
 
     while index < chars.len() {
         let c = chars[index];
@@ -140,93 +123,149 @@ fn tokenize(text: &str, variables: &Variables, context: &Context, expand: bool) 
             continue;
         }
         if c == ' ' || c == '\t' || c == '\r' {
-            finish(&mut tokens, &mut word, &mut in_word);
+            if in_word {
+                tokens.push(Token::Word(std::mem::take(&mut word)));
+                in_word = false;
+            }
             index += 1;
             continue;
         }
-        if let Some(operator) = OPERATORS.iter().find(|op| chars[index..].starts_with(&op.chars().collect::<Vec<_>>())) {
-            finish(&mut tokens, &mut word, &mut in_word);
+        let operator = OPERATORS.iter().find(|op| op.chars().enumerate().all(|(offset, op_char)| chars.get(index + offset) == Some(&op_char)));
+        if let Some(operator) = operator {
+            if in_word {
+                tokens.push(Token::Word(std::mem::take(&mut word)));
+                in_word = false;
+            }
             tokens.push(Token::Operator(operator));
             index += operator.len();
             continue;
         }
         in_word = true;
-        match c {
-            '\'' => {
+        let end = match c {
+            '\'' => closing(&chars, index + 1, '\''),
+            '"' => double_quote_end(&chars, index + 1),
+            '\\' => (index + 2).min(chars.len()),
+            '`' => closing(&chars, index + 1, '`'),
+            '$' if chars.get(index + 1) == Some(&'(') => substitution_end(&chars, index + 2),
+            '$' if chars.get(index + 1) == Some(&'{') => closing(&chars, index + 2, '}'),
+            _ => index + 1,
+        };
+        word.extend(&chars[index..end]);
+        index = end;
+    }
+    if in_word {
+        tokens.push(Token::Word(word));
+    }
+    tokens
+}
+
+/// The index after the next `close` at or after `start`.
+fn closing(chars: &[char], start: usize, close: char) -> usize {
+    chars[start.min(chars.len())..].iter().position(|&c| c == close).map_or(chars.len(), |offset| start + offset + 1)
+}
+
+/// The index after the `"` that closes a double-quoted string starting at `start`.
+fn double_quote_end(chars: &[char], start: usize) -> usize {
+    let mut index = start;
+    while index < chars.len() {
+        match chars[index] {
+            '"' => return index + 1,
+            '\\' => index += 2,
+            '$' if chars.get(index + 1) == Some(&'(') => index = substitution_end(chars, index + 2),
+            _ => index += 1,
+        }
+    }
+    chars.len()
+}
+
+/// The index after the `)` that closes a command substitution whose body starts at `start`.
+fn substitution_end(chars: &[char], start: usize) -> usize {
+    let mut depth = 1;
+    let mut index = start;
+    while index < chars.len() {
+        match chars[index] {
+            '\'' => index = closing(chars, index + 1, '\''),
+            '"' => index = double_quote_end(chars, index + 1),
+            '(' => {
+                depth += 1;
                 index += 1;
-                while index < chars.len() && chars[index] != '\'' {
-                    word.push(chars[index]);
-                    index += 1;
+            }
+            ')' => {
+                depth -= 1;
+                index += 1;
+                if depth == 0 {
+                    return index;
                 }
-                index += 1;
+            }
+            _ => index += 1,
+        }
+    }
+    chars.len()
+}
+
+/// Expands variables, command substitutions and quotes in one word as written.
+pub fn expand_word(text: &str, variables: &Variables, context: &Context) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut index = 0;
+    while index < chars.len() {
+        match chars[index] {
+            '\'' => {
+                let end = closing(&chars, index + 1, '\'');
+                out.extend(&chars[index + 1..end.saturating_sub(1).max(index + 1)]);
+                index = end;
             }
             '"' => {
                 index += 1;
                 while index < chars.len() && chars[index] != '"' {
-                    if chars[index] == '\\' && index + 1 < chars.len() {
-                        word.push(chars[index + 1]);
-                        index += 2;
-                    } else if chars[index] == '$' && expand {
-                        index = expand_at(&chars, index, variables, context, &mut word);
-                    } else {
-                        word.push(chars[index]);
-                        index += 1;
+                    match chars[index] {
+                        '\\' if index + 1 < chars.len() => {
+                            out.push(chars[index + 1]);
+                            index += 2;
+                        }
+                        '$' => index = expand_at(&chars, index, variables, context, &mut out),
+                        c => {
+                            out.push(c);
+                            index += 1;
+                        }
                     }
                 }
                 index += 1;
             }
             '\\' => {
                 if let Some(&next) = chars.get(index + 1) {
-                    if next != '\n' {
-                        word.push(next);
-                    }
+                    out.push(next);
                 }
                 index += 2;
             }
-            '$' if expand => index = expand_at(&chars, index, variables, context, &mut word),
-            '`' if expand => {
-                let end = chars[index + 1..].iter().position(|&c| c == '`').map_or(chars.len(), |p| index + 1 + p);
-                let command: String = chars[index + 1..end.min(chars.len())].iter().collect();
-                word.push_str(&substitute(&command, context));
-                index = end + 1;
+            '$' => index = expand_at(&chars, index, variables, context, &mut out),
+            '`' => {
+                let end = closing(&chars, index + 1, '`');
+                let command: String = chars[index + 1..end.saturating_sub(1).max(index + 1)].iter().collect();
+                out.push_str(&substitute(&command, context));
+                index = end;
             }
-            _ => {
-                word.push(c);
+            c => {
+                out.push(c);
                 index += 1;
             }
         }
     }
-    finish(&mut tokens, &mut word, &mut in_word);
-    tokens
+    out
 }
 
 /// Expands the `$` expression at `index` into `out` and returns the index after it.
 fn expand_at(chars: &[char], index: usize, variables: &Variables, context: &Context, out: &mut String) -> usize {
-    let next = chars.get(index + 1).copied();
-    match next {
+    match chars.get(index + 1).copied() {
         Some('(') => {
-            let mut depth = 0;
-            let mut end = index + 1;
-            while end < chars.len() {
-                match chars[end] {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                end += 1;
-            }
-            let command: String = chars[index + 2..end.min(chars.len())].iter().collect();
+            let end = substitution_end(chars, index + 2);
+            let command: String = chars[index + 2..end.saturating_sub(1).max(index + 2)].iter().collect();
             out.push_str(&substitute(&command, context));
-            end + 1
+            end
         }
         Some('{') => {
-            let end = chars[index..].iter().position(|&c| c == '}').map_or(chars.len(), |p| index + p);
-            let body: String = chars[index + 2..end].iter().collect();
+            let end = closing(chars, index + 2, '}');
+            let body: String = chars[index + 2..end.saturating_sub(1).max(index + 2)].iter().collect();
             let name_end = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(body.len());
             let (name, modifier) = body.split_at(name_end);
             let value = variables.get(name).cloned().flatten();
@@ -234,10 +273,10 @@ fn expand_at(chars: &[char], index: usize, variables: &Variables, context: &Cont
             match (value, default) {
                 (Some(value), Some(_)) if !value.is_empty() || modifier.starts_with('-') => out.push_str(&value),
                 (_, Some(default)) => out.push_str(&expand_word(default, variables, context)),
-                (Some(value), None) => out.push_str(&value),
-                (None, None) => out.push(UNKNOWN),
+                (Some(value), None) if modifier.is_empty() => out.push_str(&value),
+                _ => out.push(UNKNOWN),
             }
-            end + 1
+            end
         }
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {
             let mut end = index + 1;
@@ -256,6 +295,14 @@ fn expand_at(chars: &[char], index: usize, variables: &Variables, context: &Cont
             index + 1
         }
     }
+}
+
+/// The variable name and raw value of a `NAME=value` word, or `None` for other words.
+fn assignment(word: &str) -> Option<(&str, &str)> {
+    let (name, value) = word.split_once('=')?;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some((name, value))
 }
 
 /// The output of a command substitution the reader knows, else [`UNKNOWN`].
@@ -294,20 +341,21 @@ struct Reader<'a> {
     /// Reach of the next command in the current and-or list.
     guard: Reach,
     installs: Vec<Install>,
-    variables: &'a Variables,
+    /// Dockerfile arguments and the shell variables the script has assigned so far.
+    variables: Variables,
     context: &'a Context,
 }
 
 /// Lists the requirement files a script installs, with their reach.
 pub fn installs(script: &str, line: usize, variables: &Variables, context: &Context) -> Vec<Install> {
-    let tokens = tokenize(script, variables, context, true);
+    let tokens = split_raw(script);
     let mut reader = Reader {
         line,
         frames: Vec::new(),
         condition: None,
         guard: Reach::Yes,
         installs: Vec::new(),
-        variables,
+        variables: variables.clone(),
         context,
     };
 
@@ -328,8 +376,16 @@ impl Reader<'_> {
         self.frames.iter().fold(self.guard, |reach, frame| reach.and(frame.current))
     }
 
-    /// Handles one simple command followed by `operator`.
-    fn command(&mut self, words: Vec<String>, operator: &'static str) {
+    /// Handles one simple command, written as `raw` words, followed by `operator`.
+    fn command(&mut self, raw: Vec<String>, operator: &'static str) {
+        if !raw.is_empty() && raw.iter().all(|word| assignment(word).is_some()) && self.condition.is_none() {
+            self.assign(&raw, operator);
+            if operator == ";;" {
+                self.end_case_arm();
+            }
+            return;
+        }
+        let words: Vec<String> = raw.iter().map(|word| expand_word(word, &self.variables, self.context)).collect();
         if let Some(Frame { kind: FrameKind::Case { in_patterns: true, patterns, .. }, .. }) = self.frames.last_mut() {
             if operator == ")" {
                 patterns.extend(words);
@@ -423,6 +479,30 @@ impl Reader<'_> {
         }
     }
 
+    /// Sets shell variables from `NAME=value` words where the assignment runs; where it may
+    /// run, the value becomes unknown.
+    fn assign(&mut self, raw: &[String], operator: &'static str) {
+        let reach = self.reach();
+        for word in raw {
+            let Some((name, value)) = assignment(word) else { continue };
+            let value = expand_word(value, &self.variables, self.context);
+            match reach {
+                Reach::Yes => {
+                    self.variables.insert(name.to_string(), Some(value));
+                }
+                Reach::Maybe => {
+                    self.variables.insert(name.to_string(), Some(UNKNOWN.to_string()));
+                }
+                Reach::No => {}
+            }
+        }
+        self.guard = match operator {
+            "&&" | "|" => self.guard,
+            "||" => self.guard.and(Reach::No),
+            _ => Reach::Yes,
+        };
+    }
+
     fn keyword_or_command_rest(&mut self, rest: Vec<String>, operator: &'static str) {
         if !rest.is_empty() {
             self.keyword_or_command(rest, operator);
@@ -472,7 +552,7 @@ impl Reader<'_> {
         let reach = self.reach();
         if matches!(words.first().map(String::as_str), Some("sh" | "bash")) && words.get(1).map(String::as_str) == Some("-c") {
             if let Some(script) = words.get(2) {
-                let nested = installs(script, self.line, self.variables, self.context);
+                let nested = installs(script, self.line, &self.variables, self.context);
                 self.installs.extend(nested.into_iter().map(|install| Install { reach: install.reach.and(reach), ..install }));
             }
         }
@@ -643,7 +723,10 @@ mod tests {
 
     #[test]
     fn pip_forms_recognized() {
-        let words = |text: &str| split_words(text);
+        let words = |text: &str| -> Vec<String> {
+            let variables = Variables::new();
+            split_words(text).iter().map(|word| expand_word(word, &variables, &context())).collect()
+        };
         assert_eq!(installed_files(&words("python3 -m pip --no-cache-dir install --requirement=x.txt -r y.txt")), ["x.txt", "y.txt"]);
         assert_eq!(installed_files(&words("uv pip sync --system lock.txt")), ["lock.txt"]);
         assert_eq!(installed_files(&words("/usr/bin/pip3.11 install -rlock.txt")), ["lock.txt"]);
