@@ -1,13 +1,263 @@
-//! Placeholder until the command lands.
+//! `cargo xtask converge`: resolves every selected target afresh, pins each drifted transitive
+//! dependency in requirements.in's transitive section, and repeats until a round pins nothing.
+//!
+//! A transitive dependency has drifted when a fresh resolution locks it at another version
+//! than the committed lockfile (or newly adds it), or at different versions for different
+//! targets. All rounds run on a temporary copy of the requirements folder; requirements.in and
+//! the lockfiles are replaced only when the loop ends with nothing left to pin, so a failed
+//! or oscillating run leaves the folder untouched.
 
-use anyhow::Result;
+mod edit;
 
-use crate::exit::Outcome;
-use crate::project::Project;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::exit::{self, Category, Outcome};
+use crate::project::{display_path, Project};
+use crate::requirements::input::{self, RequirementsTree};
+use crate::requirements::lockfile::{self, Lockfile};
+use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
+use crate::targets::{parse_python_version, Target};
+use crate::validate::target_marker;
+
+pub use edit::{add_transitive_pins, NewPin};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Target to converge, as named in the target table, or `all` (repeatable) [default: all]
+    #[arg(long, value_name = "NAME|all")]
+    arch: Vec<String>,
 
-pub fn run(_project: &Project, _args: Args) -> Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+    /// Rounds of resolving and pinning before giving up
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    max_rounds: usize,
+
+    /// Resolver backend [default: the one named in each lockfile's header, else uv]
+    #[arg(long, value_enum)]
+    resolver: Option<Resolver>,
+
+    /// Python version X.Y to resolve for [default: the one each lockfile's header records,
+    /// else the target table's]
+    #[arg(long, value_name = "X.Y", value_parser = parse_python_version)]
+    python_version: Option<String>,
+}
+
+/// What one round found and pinned.
+#[derive(Debug, Clone)]
+struct Round {
+    pins: Vec<NewPin>,
+}
+
+pub fn run(project: &Project, args: Args) -> Result<Outcome> {
+    if args.max_rounds == 0 {
+        return Err(exit::invalid("--max-rounds must be at least 1"));
+    }
+    let targets = project.table.select_many(&args.arch)?;
+    let committed: Vec<Option<Lockfile>> = targets.iter().map(|target| read_committed(project, target)).collect::<Result<_>>()?;
+
+    let stage = tempfile::Builder::new().prefix("xtask-converge-").tempdir().context("creating a staging folder")?;
+    copy_folder(&project.requirements_dir, stage.path())?;
+    let staged = Project { requirements_dir: stage.path().to_path_buf(), ..project.clone() };
+    let requirements_in = staged.requirements_in();
+
+    let mut history: Vec<Round> = Vec::new();
+    let mut pinned: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    for number in 1..=args.max_rounds {
+        let requests: Vec<ResolveRequest> = targets
+            .iter()
+            .zip(&committed)
+            .map(|(target, committed)| request_for(&staged, target, committed.as_ref(), &args))
+            .collect();
+        let mut fresh = Vec::new();
+        for (request, result) in requests.iter().zip(resolve::resolve_all(&requests)) {
+            let resolution = result.with_context(|| {
+                format!("round {number}: resolving {} failed; nothing was written", request.target.name)
+            })?;
+            fresh.push(resolution);
+        }
+
+        let tree = input::load_tree(&requirements_in, &|path| std::fs::read_to_string(path))?;
+        let fresh_lockfiles: Vec<&Lockfile> = fresh.iter().map(|resolution| &resolution.lockfile).collect();
+        let pins = drifted_pins(&tree, &targets, &requests, &committed, &fresh_lockfiles, &project.table.targets)?;
+
+        let repeated: Vec<&NewPin> =
+            pins.iter().filter(|pin| pinned.contains(&(pin.name.clone(), pin.marker.clone()))).collect();
+        if !repeated.is_empty() {
+            history.push(Round { pins: pins.clone() });
+            print_history(&history);
+            eprintln!(
+                "error: converge oscillates: round {number} would pin {} again after an earlier round \
+                 pinned it; nothing was written. Pin these packages by hand and run converge again",
+                repeated.iter().map(|pin| pin.line()).collect::<Vec<_>>().join(", ")
+            );
+            return Ok(Outcome::Failed(Category::Findings));
+        }
+
+        history.push(Round { pins: pins.clone() });
+        if pins.is_empty() {
+            print_history(&history);
+            let texts: Vec<&str> = fresh.iter().map(|resolution| resolution.text.as_str()).collect();
+            write_results(project, &staged, &targets, &texts)?;
+            return Ok(Outcome::Success);
+        }
+
+        for pin in &pins {
+            pinned.insert((pin.name.clone(), pin.marker.clone()));
+        }
+        let text = std::fs::read_to_string(&requirements_in).context("reading the staged requirements.in")?;
+        std::fs::write(&requirements_in, add_transitive_pins(&text, &pins)).context("writing the staged requirements.in")?;
+    }
+
+    print_history(&history);
+    eprintln!(
+        "error: converge did not settle within {} rounds; nothing was written. Raise --max-rounds or \
+         pin the packages listed above by hand",
+        args.max_rounds
+    );
+    Ok(Outcome::Failed(Category::Findings))
+}
+
+fn read_committed(project: &Project, target: &Target) -> Result<Option<Lockfile>> {
+    let path = project.lockfile(target);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(lockfile::parse(&text, &path)?)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(exit::external(format!("cannot read {}: {err}", display_path(&path)))),
+    }
+}
+
+/// A fresh resolution with the committed lockfile's backend and Python version unless the
+/// arguments override them.
+fn request_for<'a>(project: &'a Project, target: &'a Target, committed: Option<&Lockfile>, args: &Args) -> ResolveRequest<'a> {
+    let header = committed.and_then(|lockfile| lockfile.header.as_ref());
+    let resolver = args
+        .resolver
+        .or_else(|| header.and_then(|header| Resolver::from_header_tool(&header.tool)))
+        .unwrap_or(Resolver::Uv);
+    let python_version = args
+        .python_version
+        .clone()
+        .or_else(|| header.and_then(|header| header.python_version.clone()))
+        .filter(|version| parse_python_version(version).is_ok())
+        .unwrap_or_else(|| target.python_version.clone());
+    ResolveRequest {
+        project,
+        target,
+        resolver,
+        python_version,
+        source_dir: project.requirements_dir.clone(),
+        preferences: None,
+        upgrade: Upgrade::None,
+    }
+}
+
+/// The pins to add: every unpinned package of a fresh resolution whose version differs from
+/// the committed lockfile's (or that it lacks), or from another target's fresh resolution.
+/// A pin carries its target's marker unless every target of the table was resolved and all of
+/// them lock the package at the same version.
+fn drifted_pins(
+    tree: &RequirementsTree,
+    targets: &[&Target],
+    requests: &[ResolveRequest],
+    committed: &[Option<Lockfile>],
+    fresh: &[&Lockfile],
+    all_targets: &[Target],
+) -> Result<Vec<NewPin>> {
+    let mut drifted: BTreeSet<String> = BTreeSet::new();
+    let mut versions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+
+    for (index, target) in targets.iter().enumerate() {
+        let env = target.marker_environment(&requests[index].python_version)?;
+        for package in &fresh[index].packages {
+            let name = package.name.to_string();
+            versions.entry(name.clone()).or_default().insert(target.name.clone(), package.version_string());
+            let pinned = tree
+                .pins()
+                .chain(tree.constraints.iter().flat_map(|file| file.pins.iter()))
+                .any(|pin| pin.name == package.name && pin.applies_to(&env));
+            if pinned {
+                continue;
+            }
+            let changed = committed[index].as_ref().is_some_and(|lockfile| {
+                lockfile.get(&package.name).is_none_or(|old| old.version != package.version || old.url != package.url)
+            });
+            let public = |version: &Option<pep440_rs::Version>| version.clone().map(pep440_rs::Version::without_local);
+            let differs_across = fresh.iter().enumerate().any(|(other, lockfile)| {
+                other != index && lockfile.get(&package.name).is_some_and(|entry| public(&entry.version) != public(&package.version))
+            });
+            if changed || differs_across {
+                drifted.insert(name);
+            }
+        }
+    }
+
+    let everything_resolved = all_targets.iter().all(|target| targets.iter().any(|selected| selected.name == target.name));
+    let mut pins = Vec::new();
+    for name in drifted {
+        let per_target = &versions[&name];
+        let distinct: BTreeSet<&String> = per_target.values().collect();
+        if everything_resolved && per_target.len() == targets.len() && distinct.len() == 1 {
+            let version = per_target.values().next().expect("one version").clone();
+            pins.push(NewPin { name, version, marker: None });
+            continue;
+        }
+        for target in targets {
+            let Some(version) = per_target.get(&target.name) else { continue };
+            let marker = target_marker(target, all_targets);
+            pins.push(NewPin { name: name.clone(), version: version.clone(), marker });
+        }
+    }
+    Ok(pins)
+}
+
+fn print_history(history: &[Round]) {
+    for (index, round) in history.iter().enumerate() {
+        if round.pins.is_empty() {
+            eprintln!("round {}: nothing drifted", index + 1);
+        } else {
+            let lines: Vec<String> = round.pins.iter().map(NewPin::line).collect();
+            eprintln!("round {}: pinned {}", index + 1, lines.join(", "));
+        }
+    }
+}
+
+/// Replaces requirements.in (when the rounds changed it) and each target's lockfile, each
+/// atomically.
+fn write_results(project: &Project, staged: &Project, targets: &[&Target], texts: &[&str]) -> Result<()> {
+    let staged_in = std::fs::read_to_string(staged.requirements_in()).context("reading the staged requirements.in")?;
+    let original_in = std::fs::read_to_string(project.requirements_in()).unwrap_or_default();
+    if staged_in != original_in {
+        let path = project.requirements_in();
+        edit::write_atomically(&path, &staged_in).with_context(|| format!("writing {}", display_path(&path)))?;
+        eprintln!("wrote {}", display_path(&path));
+    }
+    for (target, text) in targets.iter().zip(texts) {
+        let path = project.lockfile(target);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
+            continue;
+        }
+        edit::write_atomically(&path, text).with_context(|| format!("writing {}", display_path(&path)))?;
+        eprintln!("wrote {}", display_path(&path));
+    }
+    Ok(())
+}
+
+/// Copies the regular files of a folder tree.
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(from)
+        .map_err(|err| exit::invalid(format!("cannot read the requirements folder {}: {err}", display_path(from))))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let file_type = entry.file_type()?;
+        let destination = to.join(entry.file_name());
+        if file_type.is_dir() {
+            std::fs::create_dir_all(&destination)?;
+            copy_folder(&entry.path(), &destination)?;
+        } else if file_type.is_file() {
+            std::fs::copy(entry.path(), &destination).with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
