@@ -54,7 +54,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A repository name no other test run uses.
+/// Returns a repository name that no other test run uses.
 fn unique_repository(host: &str, name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{host}/xtask-test/{name}-{}-{nanos}", std::process::id())
@@ -91,7 +91,7 @@ impl Registry {
     }
 }
 
-/// The docker CLI with its own configuration folder.
+/// Returns the docker CLI with its own configuration folder.
 fn docker(config: &Path) -> Command {
     let mut command = Command::new("docker");
     command.env("DOCKER_CONFIG", config);
