@@ -54,7 +54,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A repository name no other test run uses.
+/// Returns a repository name that no other test run uses.
 fn unique_repository(host: &str, name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{host}/xtask-test/{name}-{}-{nanos}", std::process::id())
@@ -91,7 +91,7 @@ impl Registry {
     }
 }
 
-/// The docker CLI with its own configuration folder.
+/// Returns the docker CLI with its own configuration folder.
 fn docker(config: &Path) -> Command {
     let mut command = Command::new("docker");
     command.env("DOCKER_CONFIG", config);
@@ -349,27 +349,59 @@ fn build_push_without_login_exits_3() {
     assert!(stdout(&output).is_empty(), "no summary after a failure");
 }
 
-#[test]
-fn build_ecr_login_rejected_exits_3() {
-    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
-    let Some(registry) = Registry::login() else { return };
-    let repository = unique_repository(&registry.host, "ecr");
+/// `xtask build --push --ecr` for arm64 against moto and the test registry, logging in for
+/// `account` with an empty Docker configuration of its own.
+fn build_with_ecr(endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
+    let config = TempDir::new().unwrap();
     let aws = TempDir::new().unwrap();
-
-    // moto hands out user AWS with password 123456789012-auth-token, which the htpasswd
-    // registry rejects.
-    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--push", "--ecr", "--region", "us-east-1", "--tag", "1", "--image", &repository])
-        .env("DOCKER_CONFIG", registry.config_dir())
-        .env("AWS_ENDPOINT_URL", &endpoint)
+    let args = [
+        "--platform", "linux/arm64", "--push", "--tag", "1", "--image", repository,
+        "--ecr", "--region", "us-east-1", "--registry-id", account,
+    ];
+    let output = run(build(&fixture().join("requirements"), &args)
+        .env("DOCKER_CONFIG", config.path())
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_CONFIG_FILE", aws.path().join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", aws.path().join("credentials"))
         .env_remove("AWS_PROFILE"));
+    (output, config)
+}
+
+#[test]
+fn build_ecr_login_then_push() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(account) = common::service_env("XTASK_TEST_MOTO_ACCOUNT", "the moto account") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr");
+
+    // The test registry accepts the user AWS with moto's token password for this account.
+    let (output, config) = build_with_ecr(&endpoint, &repository, &account);
+    assert!(output.status.success(), "build --ecr failed: {}", stderr(&output));
+    assert!(!stderr(&output).contains(&format!("{account}-auth-token")), "the password stays out of the output");
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let pushed = inspect(registry.config_dir(), &format!("{repository}:1-arm64")).expect("1-arm64 is pushed");
+    assert_eq!(summary["platforms"][0]["digest"], pushed["digest"]);
+
+    let leftover = std::fs::read_to_string(config.path().join("config.json")).unwrap_or_default();
+    assert!(!leftover.contains(&registry.host), "the ECR login stays out of DOCKER_CONFIG: {leftover}");
+}
+
+#[test]
+fn build_ecr_login_rejected_exits_3() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr-rejected");
+
+    // moto's token for another account carries the password 210987654321-auth-token, which the
+    // test registry rejects.
+    let (output, _config) = build_with_ecr(&endpoint, &repository, "210987654321");
     assert_eq!(output.status.code(), Some(3));
     let message = stderr(&output);
     assert!(message.contains(&format!("ECR login to {} failed", registry.host)), "{message}");
     assert!(!message.contains("auth-token"), "the password stays out of the output");
+    assert!(stdout(&output).is_empty(), "no summary after a failure");
     assert!(inspect(registry.config_dir(), &format!("{repository}:1-arm64")).is_none());
 }
 
