@@ -376,7 +376,47 @@ fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct TestCli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &[&str]) -> std::result::Result<Args, clap::Error> {
+        let argv = std::iter::once("build").chain(line.iter().copied());
+        TestCli::try_parse_from(argv).map(|cli| cli.args)
+    }
+
+    #[test]
+    fn platform_list_splits_on_commas() {
+        let args = parse(&["--platform", "linux/amd64,linux/arm64", "--platform", "arm64"]).unwrap();
+        assert_eq!(args.platform, ["linux/amd64", "linux/arm64", "arm64"]);
+    }
+
+    #[test]
+    fn conflicting_flags_are_usage_errors() {
+        for line in [
+            &["--push", "--load"][..],
+            &["--merge-only", "--load"],
+            &["--region", "us-east-1"],
+            &["--build-arg", "NOVALUE"],
+            &["--cache", "s3"],
+        ] {
+            let err = parse(line).err().unwrap_or_else(|| panic!("{line:?} parsed"));
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_build_args_keep_order() {
+        let args = parse(&["--build-arg", "A=1", "--build-arg", "B=2", "--cache", "gha"]).unwrap();
+        assert_eq!(args.build_args, ["A=1", "B=2"]);
+        assert_eq!(args.cache, Some(CacheBackend::Gha));
+    }
 
     #[test]
     fn ecr_host_gives_account_and_region() {
