@@ -1,10 +1,27 @@
 //! Amazon ECR login through the AWS SDK into a temporary Docker configuration.
+//!
+//! The login takes a fresh token from `GetAuthorizationToken`, decodes it into user and
+//! password, and runs `docker login --password-stdin` with the password written to docker's
+//! stdin. The password never appears in argv, the echoed command line, logs or errors: it lives
+//! in a [`secret::Secret`] that formats as `***`. Unless the caller keeps the login, it is
+//! stored in a private temporary `DOCKER_CONFIG` folder that is deleted with the [`EcrLogin`],
+//! so the 12-hour password never reaches the user's `~/.docker/config.json`.
+
+pub(crate) mod docker_cli;
+mod docker_config;
+mod secret;
+mod token;
 
 use std::path::Path;
 
 use anyhow::Result;
 
-/// Where and how to log in.
+use self::docker_cli::Docker;
+use self::docker_config::DockerConfig;
+use crate::exit::{external, invalid};
+use crate::reference::validate_registry_host;
+
+/// Registry, region, profile and account of an ECR login.
 #[derive(Debug, Clone, Default)]
 pub struct EcrOptions {
     /// Registry host override; else the host of the token's proxy endpoint.
@@ -14,22 +31,191 @@ pub struct EcrOptions {
     pub registry_id: Option<String>,
 }
 
-/// A completed `docker login`; docker commands that need it run with `DOCKER_CONFIG` set to
+/// A completed `docker login`. Docker commands that need it run with `DOCKER_CONFIG` set to
 /// [`EcrLogin::docker_config_dir`].
 pub struct EcrLogin {
     /// Registry host without scheme, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
     pub host: String,
-    config_dir: std::path::PathBuf,
+    /// The folder the login is stored in. A temporary one is deleted when this value drops.
+    config: DockerConfig,
 }
 
 impl EcrLogin {
+    /// Returns the Docker configuration folder that contains the login: a temporary one, or
+    /// the user's own with `keep_login`. A temporary folder lives as long as this value.
     pub fn docker_config_dir(&self) -> &Path {
-        &self.config_dir
+        &self.config.path
     }
 }
 
 /// Fetches a fresh token and runs `docker login` with the password on stdin.
+///
+/// Checks the options first, so invalid input fails with exit 2 before AWS is contacted.
+/// With `keep_login` the login goes to the user's Docker configuration (and any credential
+/// helper it names); otherwise to a temporary one. Must not be called from inside a tokio
+/// runtime, because it runs the AWS SDK on a runtime of its own.
 pub fn login(options: &EcrOptions, keep_login: bool, verbose: bool) -> Result<EcrLogin> {
-    let _ = (options, keep_login, verbose);
-    anyhow::bail!("ECR login is not implemented yet")
+    validate_options(options)?;
+    let docker = Docker::find()?;
+
+    eprintln!("fetching an ECR authorization token through the AWS SDK");
+    let authorization = token::fetch(options)?;
+    let host = match &options.registry {
+        Some(registry) => registry.clone(),
+        None => registry_host(authorization.proxy_endpoint.as_deref())?,
+    };
+
+    for helper in DockerConfig::credential_helpers_for(&host) {
+        if keep_login {
+            eprintln!("warning: {helper}, so that helper, not config.json, receives this login");
+        } else if verbose {
+            eprintln!("note: {helper}; this login uses a temporary Docker config instead");
+        }
+    }
+    let config = if keep_login { DockerConfig::user()? } else { DockerConfig::temporary(&host)? };
+    let place =
+        if config.is_temporary() { "a temporary Docker config" } else { "your Docker config" };
+    eprintln!("logging in to {host} as {} ({place})", authorization.user);
+    docker.login(&config.path, &host, &authorization.user, &authorization.password, verbose)?;
+    if config.is_temporary() {
+        config.verify_login_stored(&host)?;
+    }
+
+    Ok(EcrLogin { host, config })
+}
+
+/// Checks the options that can be checked without contacting anything.
+pub fn validate_options(options: &EcrOptions) -> Result<()> {
+    if let Some(registry) = &options.registry {
+        validate_registry_host(registry)?;
+    }
+    if let Some(region) = &options.region {
+        let valid = !region.is_empty()
+            && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(invalid(format!(
+                "invalid region `{region}`: a region is lowercase letters, digits and `-`, such \
+                 as us-east-1"
+            )));
+        }
+    }
+    if let Some(account) = &options.registry_id {
+        if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid(format!(
+                "invalid registry ID `{account}`: an AWS account ID is 12 digits"
+            )));
+        }
+    }
+    if options.profile.as_deref() == Some("") {
+        return Err(invalid("invalid profile: the profile name is empty"));
+    }
+    Ok(())
+}
+
+/// Describes the steps of a login without contacting anything, one line each.
+pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
+    let region = options.region.as_deref().unwrap_or("from the AWS configuration");
+    let profile = options.profile.as_deref().unwrap_or("default");
+    let account = options.registry_id.as_deref().unwrap_or("the caller's account");
+    let host = options.registry.as_deref().unwrap_or("HOST-OF-THE-TOKEN'S-PROXY-ENDPOINT");
+    let config = if keep_login {
+        "the user's Docker config (DOCKER_CONFIG or ~/.docker), which keeps the login"
+    } else {
+        "a temporary Docker config (DOCKER_CONFIG), deleted afterwards, with the current \
+         Docker context carried over"
+    };
+    vec![
+        format!(
+            "fetch an ECR authorization token with GetAuthorizationToken (region: {region}, \
+             profile: {profile}, registry: {account})"
+        ),
+        format!("log in with the token in {config}"),
+        format!("docker login --username AWS --password-stdin {host}   (password on stdin)"),
+    ]
+}
+
+/// Extracts the registry host from a token's proxy endpoint, such as
+/// `https://123456789012.dkr.ecr.us-east-1.amazonaws.com`, by dropping scheme and path.
+fn registry_host(proxy_endpoint: Option<&str>) -> Result<String> {
+    let Some(endpoint) = proxy_endpoint else {
+        return Err(external(
+            "the ECR authorization token names no proxy endpoint; pass the registry host with \
+             --registry",
+        ));
+    };
+    let without_scheme = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let host = without_scheme.split('/').next().unwrap_or_default();
+    validate_registry_host(host).map_err(|err| {
+        external(format!(
+            "the ECR proxy endpoint `{endpoint}` has no valid registry host ({err}); pass the \
+             registry host with --registry"
+        ))
+    })?;
+    Ok(host.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::{category_of, Category};
+
+    #[test]
+    fn registry_host_strips_scheme_and_path() {
+        let cases = [
+            (
+                "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            (
+                "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000"),
+            ("127.0.0.1:5000", "127.0.0.1:5000"),
+        ];
+        for (endpoint, host) in cases {
+            assert_eq!(registry_host(Some(endpoint)).unwrap(), host, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn registry_host_errors_are_external() {
+        let err = registry_host(None).unwrap_err();
+        assert_eq!(category_of(&err), Category::External);
+        assert!(err.to_string().contains("--registry"), "{err}");
+        let err = registry_host(Some("https://bad_host")).unwrap_err();
+        assert_eq!(category_of(&err), Category::External);
+        assert!(err.to_string().contains("`https://bad_host`"), "{err}");
+    }
+
+    #[test]
+    fn options_are_validated() {
+        let valid = EcrOptions {
+            registry: Some("127.0.0.1:5000".into()),
+            region: Some("us-east-1".into()),
+            profile: Some("ci".into()),
+            registry_id: Some("123456789012".into()),
+        };
+        assert!(validate_options(&valid).is_ok());
+
+        let cases = [
+            (EcrOptions { region: Some("US East".into()), ..valid.clone() }, "invalid region"),
+            (EcrOptions { registry_id: Some("1234".into()), ..valid.clone() }, "12 digits"),
+            (EcrOptions { registry: Some("https://x".into()), ..valid.clone() }, "scheme"),
+            (EcrOptions { profile: Some(String::new()), ..valid.clone() }, "profile"),
+        ];
+        for (options, problem) in cases {
+            let err = validate_options(&options).unwrap_err();
+            assert_eq!(category_of(&err), Category::Invalid);
+            assert!(err.to_string().contains(problem), "{err}");
+        }
+    }
+
+    #[test]
+    fn describe_login_names_the_host() {
+        let options = EcrOptions { registry: Some("127.0.0.1:5000".into()), ..Default::default() };
+        let steps = describe_login(&options, false);
+        assert!(steps[2].contains("--password-stdin 127.0.0.1:5000"), "{steps:?}");
+        assert!(steps[1].contains("temporary"), "{steps:?}");
+    }
 }

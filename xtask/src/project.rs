@@ -34,15 +34,9 @@ impl Project {
 
         let default_dir = root.join("requirements");
         let custom_requirements_dir = requirements_dir.is_some();
+        // Commands that read the folder report a missing one themselves; pull-ecr, build
+        // --merge-only and doctor do not need it.
         let requirements_dir = requirements_dir.unwrap_or(default_dir);
-        if !requirements_dir.is_dir() {
-            return Err(invalid(format!(
-                "requirements folder {} does not exist; pass --requirements-dir DIR with a \
-                 folder that holds {}",
-                requirements_dir.display(),
-                table.requirements_in
-            )));
-        }
 
         Ok(Project { root, table, requirements_dir, custom_requirements_dir, verbose })
     }

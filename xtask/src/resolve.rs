@@ -272,13 +272,34 @@ fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Re
         return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
     }
     let stderr = redact_text(&String::from_utf8_lossy(&output.stderr));
-    Err(external(format!(
+    let mut message = format!(
         "{} failed to resolve target `{}` ({}); its last lines:\n{}",
         resolver.name(),
         target.name,
         output.status,
         tools::last_lines(&stderr, 20)
-    )))
+    );
+    if looks_unreachable(&stderr) {
+        message.push_str(
+            "\n\nhint: a package index could not be reached; check the network and proxy settings, \
+             and the index URLs in requirements.in and the target table",
+        );
+    }
+    Err(external(message))
+}
+
+/// Whether resolver output reports a network failure rather than a resolution conflict.
+fn looks_unreachable(stderr: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "dns error",
+        "error sending request",
+        "Connection refused",
+        "NewConnectionError",
+        "Could not fetch URL",
+        "Max retries exceeded",
+        "timed out",
+    ];
+    SIGNS.iter().any(|sign| stderr.contains(sign))
 }
 
 #[cfg(test)]
@@ -292,6 +313,12 @@ mod tests {
             strip_credentials(text),
             "--extra-index-url https://host/simple\nsix==1\n    # via https://a:b@c\n"
         );
+    }
+
+    #[test]
+    fn unreachable_index_recognized() {
+        assert!(looks_unreachable("cause: dns error\ncause: failed to lookup address"));
+        assert!(!looks_unreachable("Because there is no version of six==9 we can conclude"));
     }
 
     #[test]

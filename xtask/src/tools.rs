@@ -5,7 +5,6 @@
 //! releases), the pinned version is installed into a virtual environment under
 //! `target/xtask/tools/` and used from there.
 
-use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -249,7 +248,3 @@ pub fn last_lines(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
-/// The value of `PATH` for messages.
-pub fn path_var() -> OsString {
-    std::env::var_os("PATH").unwrap_or_default()
-}

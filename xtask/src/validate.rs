@@ -1,22 +1,124 @@
-//! Placeholder until the command lands.
+//! `cargo xtask validate`: static, marker-aware checks of requirements.in against every
+//! target's lockfile and the Dockerfile, with no network.
+//!
+//! Each target's markers are evaluated with the Python version its lockfile's header records
+//! (pip-compile writes "with Python 3.9"), else the table's, so that a lockfile is judged under
+//! the interpreter it was compiled for.
 
-use std::path::Path;
+mod cross_target;
+mod dockerfile;
+mod inputs;
+mod lockfile_rules;
+mod pins;
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use crate::exit::Outcome;
 use crate::project::Project;
+use crate::report::{Finding, Format, Report};
+
+pub use inputs::{Inputs, TargetInputs};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Report format on stdout
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 
-pub fn run(_project: &Project, _args: Args) -> Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+    /// Treat warnings about unpinned transitive packages as errors
+    #[arg(long)]
+    strict: bool,
+
+    /// Dockerfile to check [default: the repository's Dockerfile when validating the
+    /// repository's own requirements folder, else none]
+    #[arg(long, value_name = "PATH")]
+    dockerfile: Option<PathBuf>,
 }
 
-/// Runs every static check and returns whether any finding is an error, after printing the
+pub fn run(project: &Project, args: Args) -> Result<Outcome> {
+    let dockerfile = dockerfile_to_check(project, args.dockerfile.as_deref());
+    let report = check(project, dockerfile.as_deref(), args.strict)?;
+    Ok(report.print(args.format))
+}
+
+/// Runs every static check and returns whether no finding is an error, after printing the
 /// findings as text on stderr. `build` calls this before building.
 pub fn check_before_build(project: &Project, dockerfile: &Path) -> Result<bool> {
-    let _ = (project, dockerfile);
-    Ok(true)
+    let report = check(project, Some(dockerfile), false)?;
+    eprint!("{}", report.to_text(false));
+    Ok(report.ok())
+}
+
+/// Loads requirements.in, every target's lockfile and the Dockerfile (when given), and returns
+/// the sorted findings. Parse errors are returned as errors (exit 2), never as findings.
+pub fn check(project: &Project, dockerfile: Option<&Path>, strict: bool) -> Result<Report> {
+    let inputs = Inputs::load(project, dockerfile)?;
+    let mut report = Report::new(check_inputs(&inputs));
+    if strict {
+        report.apply_strict();
+    }
+    report.sort();
+    Ok(report)
+}
+
+/// Runs every rule on loaded inputs.
+pub fn check_inputs(inputs: &Inputs) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    pins::check(inputs, &mut findings);
+    lockfile_rules::check(inputs, &mut findings);
+    cross_target::check(inputs, &mut findings);
+    if let Some(dockerfile) = &inputs.dockerfile {
+        dockerfile::check(inputs, dockerfile, &mut findings);
+    }
+    findings
+}
+
+/// The Dockerfile that `validate` checks: the one given, else the repository's own when the
+/// requirements folder is the repository's own, else none.
+pub fn dockerfile_to_check(project: &Project, explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    is_own_requirements_dir(project).then(|| project.dockerfile())
+}
+
+fn is_own_requirements_dir(project: &Project) -> bool {
+    if !project.custom_requirements_dir {
+        return true;
+    }
+    let own = project.root.join("requirements");
+    match (project.requirements_dir.canonicalize(), own.canonicalize()) {
+        (Ok(given), Ok(own)) => given == own,
+        _ => false,
+    }
+}
+
+/// A marker expression that selects `target` and no other target of the table: the first
+/// marker variable whose value differs from every other target's, or `None` when no single
+/// variable tells the targets apart.
+pub fn target_marker(target: &crate::targets::Target, all: &[crate::targets::Target]) -> Option<String> {
+    const KEYS: &[&str] =
+        &["platform_machine", "sys_platform", "platform_system", "os_name", "implementation_name"];
+    let others: Vec<_> = all.iter().filter(|other| other.name != target.name).collect();
+    for key in KEYS {
+        let Some(value) = target.markers.get(*key) else { continue };
+        if others.iter().all(|other| other.markers.get(*key) != Some(value)) {
+            return Some(format!("{key} == \"{value}\""));
+        }
+    }
+    if others.iter().all(|other| other.python_version != target.python_version) {
+        return Some(format!("python_version == \"{}\"", target.python_version));
+    }
+    None
+}
+
+/// A requirements.in line pinning `name` at `version`, restricted to `target` when `marker`
+/// is given.
+pub fn suggested_pin(name: &str, version: &str, marker: Option<&str>) -> String {
+    match marker {
+        Some(marker) => format!("{name}=={version} ; {marker}"),
+        None => format!("{name}=={version}"),
+    }
 }

@@ -324,3 +324,60 @@ fn committed_lockfiles_reproduce_online() {
         assert!(committed == fresh, "{name} differs after compile");
     }
 }
+
+#[test]
+fn unreachable_index_is_external_failure() {
+    let fixture = Fixture::with_requirements("--index-url http://127.0.0.1:9/simple\nalpha-pkg==1.0\n");
+    let output = fixture.compile(&["--arch", "arm64", "--resolver", "uv"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("127.0.0.1:9"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("hint: a package index could not be reached"), "{}", stderr(&output));
+    assert!(!fixture.path().join("arm64-requirements.txt").exists());
+}
+
+/// Opt-in (`XTASK_ONLINE_TESTS=1`): uv, preferring the real arm64 lockfile's pins and rewritten
+/// into pip-compile's form, reproduces that lockfile (written by pip-compile under Python 3.9),
+/// apart from the header and the PyTorch CUDA index, which test machines cannot reach.
+#[test]
+fn uv_reproduces_real_pip_compile_lockfile() {
+    if std::env::var("XTASK_ONLINE_TESTS").as_deref() != Ok("1") {
+        eprintln!("skipped: set XTASK_ONLINE_TESTS=1 to resolve the real requirements against PyPI");
+        return;
+    }
+    let Some(real) = common::real_data_dir() else {
+        return common::skip_or_fail("the real marqo-base requirements are missing");
+    };
+    let copy = tempfile::tempdir().unwrap();
+    let requirements = std::fs::read_to_string(real.join("requirements.in")).unwrap();
+    let without_cuda_index: String = requirements
+        .lines()
+        .filter(|line| !line.starts_with("--extra-index-url"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(copy.path().join("requirements.in"), without_cuda_index).unwrap();
+    std::fs::copy(real.join("arm64-requirements.txt"), copy.path().join("arm64-requirements.txt")).unwrap();
+
+    let output = common::xtask()
+        .args(["compile", "--arch", "arm64", "--resolver", "uv", "--python-version", "3.9", "--requirements-dir"])
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert_success(&output);
+
+    let committed = std::fs::read_to_string(real.join("arm64-requirements.txt")).unwrap();
+    let committed_body: String = body(&committed)
+        .lines()
+        .filter(|line| !line.starts_with("--extra-index-url") && !line.is_empty())
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let fresh = std::fs::read_to_string(copy.path().join("arm64-requirements.txt")).unwrap();
+    let fresh_body = body(&fresh);
+    let differing: Vec<(&str, &str)> = committed_body
+        .lines()
+        .zip(fresh_body.lines())
+        .filter(|(committed, fresh)| committed != fresh)
+        .take(5)
+        .collect();
+    assert!(differing.is_empty(), "first differing lines (committed, uv): {differing:?}");
+    assert_eq!(committed_body.lines().count(), fresh_body.lines().count());
+}

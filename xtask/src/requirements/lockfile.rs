@@ -400,12 +400,6 @@ fn flush_space(out: &mut String, pending_space: &mut bool) {
     *pending_space = false;
 }
 
-/// Whether an option line came from the target table or requirements.in rather than from the
-/// resolver's environment.
-pub fn option_url(option: &RequirementsOption) -> Option<&str> {
-    option.url()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,7 +465,12 @@ torch==1.13.1+cu116 ; platform_machine == \"x86_64\"
         let entries: Vec<_> = lockfile.packages.iter().map(RenderEntry::from_locked).collect();
         let options = ["--extra-index-url https://download.pytorch.org/whl/cu116".to_string()];
         let text = render(&SAMPLE[..header_end], &options, &entries, &["setuptools".to_string()]);
-        assert_eq!(text, SAMPLE);
+        let expected = SAMPLE.replace(UNSAFE_SECTION, UNSAFE_SECTION_WITH_HASHES);
+        assert_eq!(text, expected);
+
+        let reparsed = parse(&text, Path::new("amd64-gpu-requirements.txt")).unwrap();
+        assert_eq!(reparsed.unsafe_packages, [("setuptools".to_string(), 27)]);
+        assert_eq!(reparsed.packages.len(), 4);
     }
 
     #[test]

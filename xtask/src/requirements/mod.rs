@@ -14,8 +14,8 @@ pub mod lockfile;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use pep440_rs::Version;
-pub use pep508_rs::{MarkerTree, PackageName};
+
+pub use pep508_rs::PackageName;
 
 /// An invalid line in a requirements file, with the position of the offending text.
 #[derive(Debug, Clone, PartialEq, Eq)]

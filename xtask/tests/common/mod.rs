@@ -52,5 +52,7 @@ pub fn skip_or_fail(reason: &str) {
     if services_required() {
         panic!("required test service missing: {reason}");
     }
-    eprintln!("\n!!! SKIPPED: {reason}. Start the services with `.ci/services` to run this test.\n");
+    eprintln!(
+        "\n!!! SKIPPED: {reason}. Start the services with `.ci/services` to run this test.\n"
+    );
 }

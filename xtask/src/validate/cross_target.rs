@@ -1,0 +1,105 @@
+//! `cross-target-drift`: a package locked at different versions for two targets although
+//! requirements.in gives both targets the same pins for it. Versions that differ only in their
+//! local label (`+cu116`) are one release and do not count.
+
+use std::collections::BTreeSet;
+
+use super::inputs::{Inputs, TargetInputs};
+use super::{suggested_pin, target_marker};
+use crate::report::Finding;
+use crate::requirements::lockfile::LockedPackage;
+use crate::requirements::PackageName;
+
+pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
+    let all_targets = inputs.all_targets();
+    for (index, target) in inputs.targets.iter().enumerate() {
+        for entry in active_entries(target) {
+            let own_pins = pin_set(inputs, target, &entry.name);
+            let mut others = Vec::new();
+            for (other_index, other) in inputs.targets.iter().enumerate() {
+                if other_index == index {
+                    continue;
+                }
+                let Some(other_entry) = active_entries(other).into_iter().find(|e| e.name == entry.name) else {
+                    continue;
+                };
+                let same_version = public_version(other_entry) == public_version(entry) && other_entry.url == entry.url;
+                if same_version || pin_set(inputs, other, &entry.name) != own_pins {
+                    continue;
+                }
+                if !satisfies_pins(inputs, target, entry) || !satisfies_pins(inputs, other, other_entry) {
+                    // version-mismatch already reports a locked version outside its pin.
+                    continue;
+                }
+                others.push(format!(
+                    "{} in {} ({})",
+                    other_entry.version_string(),
+                    other.target.lockfile,
+                    other.target.name
+                ));
+            }
+            if others.is_empty() {
+                continue;
+            }
+
+            let marker = target_marker(&target.target, &all_targets);
+            let suggestion = suggested_pin(entry.name.as_ref(), &entry.version_string(), marker.as_deref());
+            let explanation = if own_pins.is_empty() {
+                format!("{} does not pin it", inputs.requirements_in_name)
+            } else {
+                format!("the same pins in {} apply to both", inputs.requirements_in_name)
+            };
+            findings.push(
+                Finding::error(
+                    "cross-target-drift",
+                    format!(
+                        "{} is {} here but {}, and {explanation}; add `{suggestion}` (and the \
+                         matching line for the other target), or one pin for every target",
+                        entry.name,
+                        entry.version_string(),
+                        others.join(", ")
+                    ),
+                )
+                .target(&target.target.name)
+                .package(&entry.name)
+                .at(&target.file, Some(entry.line))
+                .with("suggestion", suggestion),
+            );
+        }
+    }
+}
+
+/// The version without its local label: `1.13.1+cu116` and `1.13.1` are builds of one release
+/// for different platforms, which is not drift.
+fn public_version(entry: &LockedPackage) -> Option<pep440_rs::Version> {
+    entry.version.clone().map(pep440_rs::Version::without_local)
+}
+
+/// The lockfile's entries that install on its target, one per name.
+fn active_entries(target: &TargetInputs) -> Vec<&LockedPackage> {
+    let mut seen = BTreeSet::new();
+    target
+        .lockfile
+        .packages
+        .iter()
+        .filter(|entry| entry.applies_to(&target.env))
+        .filter(|entry| seen.insert(entry.name.clone()))
+        .collect()
+}
+
+fn satisfies_pins(inputs: &Inputs, target: &TargetInputs, entry: &LockedPackage) -> bool {
+    let Some(version) = &entry.version else { return true };
+    inputs
+        .pins_named(&entry.name)
+        .filter(|pin| pin.applies_to(&target.env))
+        .all(|pin| pin.specifiers().is_none_or(|specifiers| specifiers.contains(version)))
+}
+
+/// The pins of a package that apply to a target, identified by file and line.
+fn pin_set(inputs: &Inputs, target: &TargetInputs, name: &PackageName) -> BTreeSet<(String, usize)> {
+    inputs
+        .pins_named(name)
+        .filter(|pin| pin.applies_to(&target.env))
+        .map(|pin| (pin.file.display().to_string(), pin.line))
+        .collect()
+}
