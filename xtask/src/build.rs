@@ -102,8 +102,9 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 
     if args.dry_run {
         if let Some(options) = &ecr_options {
-            let host = options.registry.as_deref().unwrap_or_default();
-            println!("# log in to the ECR registry {host} through the AWS SDK");
+            for step in ecr::describe_login(options, false) {
+                println!("# {step}");
+            }
         }
         for command in plan.commands() {
             println!("{command}");
@@ -207,12 +208,14 @@ fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
         )));
     };
     let (account, region) = parse_ecr_host(host).unzip();
-    Ok(EcrOptions {
+    let options = EcrOptions {
         registry: Some(host.to_string()),
         region: args.region.clone().or(region),
         profile: args.profile.clone(),
         registry_id: args.registry_id.clone().or(account),
-    })
+    };
+    ecr::validate_options(&options)?;
+    Ok(options)
 }
 
 /// Splits `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`) into account and

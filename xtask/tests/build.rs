@@ -111,7 +111,7 @@ fn inspect(config: &Path, reference: &str) -> Option<Value> {
 /// create a stopped container, copy the file out, clean up.
 fn read_lockfile(config: &Path, repository: &str, digest: &str) -> String {
     let reference = format!("{repository}@{digest}");
-    let status = docker(config).args(["pull", "--quiet", &reference]).status().unwrap();
+    let status = docker(config).args(["pull", "--quiet", &reference]).stdout(Stdio::null()).status().unwrap();
     assert!(status.success(), "docker pull {reference} failed");
 
     // A scratch image has no command, so the container gets a placeholder it never runs.
@@ -417,4 +417,36 @@ fn build_defaults_to_repository_dockerfile() {
         assert!(line.contains(&file), "{line}");
         assert!(line.ends_with(&format!(" --push {}", root.display())), "{line}");
     }
+}
+
+#[test]
+fn build_ecr_dry_run_describes_login() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--platform", "arm64", "--push", "--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let printed = stdout(&output);
+    let comments: Vec<&str> = printed.lines().filter(|line| line.starts_with("# ")).collect();
+    assert!(!comments.is_empty(), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("region: eu-west-1")), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")), "{printed}");
+    assert!(printed.contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
+}
+
+#[test]
+fn build_ecr_rejects_invalid_region() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let args = ["--push", "--ecr", "--region", "EU WEST", "--tag", "1", "--image", image, "--dry-run"];
+    let output = run(&mut build(&fixture().join("requirements"), &args));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid region"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn build_ecr_needs_push() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("add --push or --merge-only"), "{}", stderr(&output));
 }
