@@ -179,7 +179,7 @@ fn check_paths(request: &Request) -> Result<()> {
     Ok(())
 }
 
-/// Runs `validate`'s checks and refuses (exit 1) to build from lockfiles that fail them.
+/// Runs `validate`'s checks and rejects (exit 1) a build from lockfiles that fail them.
 fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
     eprintln!("checking the lockfiles and the Dockerfile with validate");
     let clean = validate::check_before_build(project, &plan.request.file)?;
