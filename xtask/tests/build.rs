@@ -111,7 +111,7 @@ fn inspect(config: &Path, reference: &str) -> Option<Value> {
 /// create a stopped container, copy the file out, clean up.
 fn read_lockfile(config: &Path, repository: &str, digest: &str) -> String {
     let reference = format!("{repository}@{digest}");
-    let status = docker(config).args(["pull", "--quiet", &reference]).status().unwrap();
+    let status = docker(config).args(["pull", "--quiet", &reference]).stdout(Stdio::null()).status().unwrap();
     assert!(status.success(), "docker pull {reference} failed");
 
     // A scratch image has no command, so the container gets a placeholder it never runs.
@@ -300,22 +300,11 @@ fn build_rejects_load_with_two_platforms() {
 
 #[test]
 fn build_rejects_lockfiles_failing_validate() {
-    // NOTE: `validate::check_before_build` passes every lockfile until validate is implemented,
-    // so until then this test skips with a message.
-    let probe = common::xtask()
-        .arg("--requirements-dir")
-        .arg(invalid_requirements())
-        .arg("validate")
-        .output()
-        .unwrap();
-    if String::from_utf8_lossy(&probe.stderr).contains("not implemented") {
-        eprintln!("\n!!! SKIPPED: validate is not implemented yet\n");
-        return;
-    }
-
     let output = run(&mut build(&invalid_requirements(), &["--tag", "1", "--dry-run"]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("refusing to build"), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("refusing to build"), "{message}");
+    assert!(message.contains("error[duplicate-package]"), "{message}");
     assert!(stdout(&output).is_empty(), "no command is printed");
 }
 
@@ -409,4 +398,55 @@ fn which_docker() -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths).map(|dir| dir.join("docker")).find(|path| path.is_file())
     })
+}
+
+#[test]
+fn build_defaults_to_repository_dockerfile() {
+    let root = common::repo_root();
+    let output = run(common::xtask()
+        .current_dir(&root)
+        .args(["build", "--tag", "1", "--push", "--image", "127.0.0.1:5000/marqo-base", "--dry-run"])
+        .env_remove("GITHUB_RUN_NUMBER"));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let printed = stdout(&output);
+    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("docker buildx build")).collect();
+    assert_eq!(builds.len(), 2, "{printed}");
+    let file = format!("--file {} ", root.join("Dockerfile").display());
+    for line in builds {
+        assert!(line.contains(&file), "{line}");
+        assert!(line.ends_with(&format!(" --push {}", root.display())), "{line}");
+    }
+}
+
+#[test]
+fn build_ecr_dry_run_describes_login() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--platform", "arm64", "--push", "--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let printed = stdout(&output);
+    let comments: Vec<&str> = printed.lines().filter(|line| line.starts_with("# ")).collect();
+    assert!(!comments.is_empty(), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("region: eu-west-1")), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")), "{printed}");
+    assert!(printed.contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
+}
+
+#[test]
+fn build_ecr_rejects_invalid_region() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let args = ["--push", "--ecr", "--region", "EU WEST", "--tag", "1", "--image", image, "--dry-run"];
+    let output = run(&mut build(&fixture().join("requirements"), &args));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid region"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn build_ecr_needs_push() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("add --push or --merge-only"), "{}", stderr(&output));
 }
