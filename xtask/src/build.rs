@@ -6,16 +6,15 @@
 //! A release runs the same steps on one native runner per platform and merges in a last job
 //! with `--merge-only`. The JSON summary on stdout names every reference and digest.
 
+mod execute;
 mod plan;
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 use xshell::Shell;
 
-use crate::docker::{self, Manifest};
+use crate::docker;
 use crate::ecr::{self, EcrOptions};
 use crate::exit::{invalid, Categorized, Category, Outcome, ResultExt};
 use crate::project::{display_path, Project};
@@ -103,8 +102,9 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 
     if args.dry_run {
         if let Some(options) = &ecr_options {
-            let host = options.registry.as_deref().unwrap_or_default();
-            println!("# log in to the ECR registry {host} through the AWS SDK");
+            for step in ecr::describe_login(options, false) {
+                println!("# {step}");
+            }
         }
         for command in plan.commands() {
             println!("{command}");
@@ -130,7 +130,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         None => None,
     };
 
-    let summary = execute(&sh, &plan)?;
+    let summary = execute::execute(&sh, &plan)?;
     println!("{}", serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?);
     Ok(Outcome::Success)
 }
@@ -179,7 +179,7 @@ fn check_paths(request: &Request) -> Result<()> {
     Ok(())
 }
 
-/// Runs `validate`'s checks and refuses (exit 1) to build from lockfiles that fail them.
+/// Runs `validate`'s checks and rejects (exit 1) a build from lockfiles that fail them.
 fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
     eprintln!("checking the lockfiles and the Dockerfile with validate");
     let clean = validate::check_before_build(project, &plan.request.file)?;
@@ -208,12 +208,14 @@ fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
         )));
     };
     let (account, region) = parse_ecr_host(host).unzip();
-    Ok(EcrOptions {
+    let options = EcrOptions {
         registry: Some(host.to_string()),
         region: args.region.clone().or(region),
         profile: args.profile.clone(),
         registry_id: args.registry_id.clone().or(account),
-    })
+    };
+    ecr::validate_options(&options)?;
+    Ok(options)
 }
 
 /// Splits `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`) into account and
@@ -223,146 +225,6 @@ fn parse_ecr_host(host: &str) -> Option<(String, String)> {
     let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
     let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
     valid.then(|| (account.to_string(), region.to_string()))
-}
-
-/// The JSON printed on stdout at the end of a build.
-#[derive(Debug, Serialize)]
-pub struct Summary {
-    pub image: String,
-    pub tag: String,
-    pub platforms: Vec<PlatformSummary>,
-    /// The manifest list under `IMAGE:TAG`, when this run made one.
-    pub merged: Option<MergedSummary>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PlatformSummary {
-    pub target: String,
-    pub platform: String,
-    pub reference: String,
-    /// The pushed manifest's digest; null when the image was not pushed.
-    pub digest: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MergedSummary {
-    pub reference: String,
-    pub digest: String,
-}
-
-fn execute(sh: &Shell, plan: &Plan) -> Result<Summary> {
-    let mut platforms = Vec::new();
-    let total = plan.builds.len();
-    for (index, build) in plan.builds.iter().enumerate() {
-        if !plan.request.merge_only {
-            eprintln!(
-                "[{}/{total}] building {} (target {}) as {}",
-                index + 1,
-                build.target.platform,
-                build.target.name,
-                build.reference
-            );
-            let command = plan.build_command(build);
-            eprintln!("$ {command}");
-            let started = Instant::now();
-            command.run_streaming(sh).with_context(|| build_failure_hint(plan))?;
-            eprintln!("[{}/{total}] built {} in {:.1?}", index + 1, build.target.platform, started.elapsed());
-        }
-
-        let mut digest = None;
-        if plan.platforms_in_registry() {
-            let manifest = inspect(sh, &build.reference).with_context(|| {
-                format!(
-                    "{} is not in the registry; push it first with `cargo xtask build \
-                     --platform {} --tag {} --push`",
-                    build.reference, build.target.platform, plan.tag
-                )
-            })?;
-            digest = Some(manifest.digest);
-        }
-        platforms.push(PlatformSummary {
-            target: build.target.name.clone(),
-            platform: build.target.platform.clone(),
-            reference: build.reference.clone(),
-            digest,
-        });
-    }
-
-    let merged = match (plan.merge_command(), &plan.merged) {
-        (Some(command), Some(reference)) => Some(merge(sh, plan, &command, reference)?),
-        _ => {
-            report_unmerged(plan);
-            None
-        }
-    };
-
-    Ok(Summary {
-        image: plan.request.image.clone(),
-        tag: plan.tag.clone(),
-        platforms,
-        merged,
-    })
-}
-
-/// Merges the per-platform images and checks that the list holds exactly their platforms.
-fn merge(
-    sh: &Shell,
-    plan: &Plan,
-    command: &docker::DockerCommand,
-    reference: &str,
-) -> Result<MergedSummary> {
-    eprintln!("merging {} platforms into {reference}", plan.builds.len());
-    eprintln!("$ {command}");
-    command.run_streaming(sh).context("merging the per-platform images failed")?;
-
-    let manifest = inspect(sh, reference)?;
-    let mut expected: Vec<String> = plan.builds.iter().map(|build| build.target.platform.clone()).collect();
-    expected.sort();
-    let mut found = manifest.platforms.clone();
-    found.sort();
-    if found != expected {
-        return Err(crate::exit::external(format!(
-            "the manifest list {reference} holds {}, but exactly {} was expected",
-            found.join(", "),
-            expected.join(", ")
-        )));
-    }
-    eprintln!("{reference} is {}", manifest.digest);
-    Ok(MergedSummary { reference: reference.to_string(), digest: manifest.digest })
-}
-
-fn inspect(sh: &Shell, reference: &str) -> Result<Manifest> {
-    let command = docker::imagetools_inspect_command(reference);
-    eprintln!("$ {command}");
-    let json = command.read(sh)?;
-    docker::parse_manifest(&json).external_context(format!("cannot read the manifest of {reference}"))
-}
-
-fn report_unmerged(plan: &Plan) {
-    match plan.request.output {
-        Output::Push => eprintln!(
-            "pushed {} only; once every platform is pushed, merge them with `cargo xtask build \
-             --merge-only --tag {}`",
-            plan.builds[0].reference, plan.tag
-        ),
-        Output::Load => eprintln!("loaded {} into the local image store", plan.builds[0].reference),
-        Output::None => eprintln!(
-            "nothing was pushed or loaded: the result stays in the build cache; pass --push or \
-             --load to keep the image"
-        ),
-    }
-}
-
-fn build_failure_hint(plan: &Plan) -> String {
-    let mut hint = "docker buildx build failed; its output is above".to_string();
-    if plan.request.output == Output::Push {
-        let host = plan::registry_host(&plan.request.image).unwrap_or("docker.io");
-        hint.push_str(&format!(
-            ". If the registry rejected the push, log in with `docker login {host}` \
-             (or pass --ecr for Amazon ECR) and try again"
-        ));
-    }
-    hint
 }
 
 fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
@@ -376,7 +238,47 @@ fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct TestCli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &[&str]) -> std::result::Result<Args, clap::Error> {
+        let argv = std::iter::once("build").chain(line.iter().copied());
+        TestCli::try_parse_from(argv).map(|cli| cli.args)
+    }
+
+    #[test]
+    fn platform_list_splits_on_commas() {
+        let args = parse(&["--platform", "linux/amd64,linux/arm64", "--platform", "arm64"]).unwrap();
+        assert_eq!(args.platform, ["linux/amd64", "linux/arm64", "arm64"]);
+    }
+
+    #[test]
+    fn conflicting_flags_are_usage_errors() {
+        for line in [
+            &["--push", "--load"][..],
+            &["--merge-only", "--load"],
+            &["--region", "us-east-1"],
+            &["--build-arg", "NOVALUE"],
+            &["--cache", "s3"],
+        ] {
+            let err = parse(line).err().unwrap_or_else(|| panic!("{line:?} parsed"));
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_build_args_keep_order() {
+        let args = parse(&["--build-arg", "A=1", "--build-arg", "B=2", "--cache", "gha"]).unwrap();
+        assert_eq!(args.build_args, ["A=1", "B=2"]);
+        assert_eq!(args.cache, Some(CacheBackend::Gha));
+    }
 
     #[test]
     fn ecr_host_gives_account_and_region() {

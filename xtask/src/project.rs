@@ -29,7 +29,18 @@ impl Project {
     pub fn discover(requirements_dir: Option<PathBuf>, verbose: bool) -> Result<Project> {
         let cwd = std::env::current_dir()
             .map_err(|err| invalid(format!("cannot read the current directory: {err}")))?;
-        let root = find_root(&cwd).unwrap_or_else(built_root);
+        let root = match find_root(&cwd) {
+            Some(root) => root,
+            None => {
+                let root = built_root();
+                eprintln!(
+                    "note: {} is outside a marqo-base checkout; using the repository at {}",
+                    cwd.display(),
+                    root.display()
+                );
+                root
+            }
+        };
         let table = TargetTable::load(&root.join("Cargo.toml"))?;
 
         let default_dir = root.join("requirements");

@@ -262,6 +262,14 @@ pub fn redact_text(text: &str) -> String {
         .collect()
 }
 
+/// Shows a command's program and arguments for `--verbose`; the environment is left out
+/// because it may carry index credentials.
+fn describe(command: &Command) -> String {
+    let mut words = vec![command.get_program().to_string_lossy().into_owned()];
+    words.extend(command.get_args().map(|arg| redact_text(&arg.to_string_lossy())));
+    words.join(" ")
+}
+
 /// Runs a resolver command and returns its stdout; failures carry the resolver's last lines.
 fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Result<String> {
     let program = command.get_program().to_string_lossy().to_string();

@@ -80,11 +80,7 @@ impl Target {
     /// version (`X.Y`). `python_full_version` is the table's when it belongs to that
     /// version, else `X.Y.0`.
     pub fn marker_environment(&self, python_version: &str) -> Result<MarkerEnvironment> {
-        let table_full = self.markers.get("python_full_version").map(String::as_str);
-        let full_version = match table_full {
-            Some(full) if full.starts_with(&format!("{python_version}.")) => full.to_string(),
-            _ => format!("{python_version}.0"),
-        };
+        let full_version = self.python_full_version(python_version);
         let get = |key: &str| self.markers.get(key).map(String::as_str).unwrap_or("");
         let builder = MarkerEnvironmentBuilder {
             implementation_name: get("implementation_name"),
@@ -108,6 +104,16 @@ impl Target {
                 self.name
             ))
         })
+    }
+
+    /// The full Python version (`X.Y.Z`) for `X.Y`: the table's `python_full_version` marker
+    /// when it belongs to that version, else `X.Y.0`.
+    pub fn python_full_version(&self, python_version: &str) -> String {
+        let table_full = self.markers.get("python_full_version").map(String::as_str);
+        match table_full {
+            Some(full) if full.starts_with(&format!("{python_version}.")) => full.to_string(),
+            _ => format!("{python_version}.0"),
+        }
     }
 
     /// All build constraints for this target: the table-wide ones, then its own.

@@ -54,7 +54,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A repository name no other test run uses.
+/// Returns a repository name that no other test run uses.
 fn unique_repository(host: &str, name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{host}/xtask-test/{name}-{}-{nanos}", std::process::id())
@@ -91,7 +91,7 @@ impl Registry {
     }
 }
 
-/// The docker CLI with its own configuration folder.
+/// Returns the docker CLI with its own configuration folder.
 fn docker(config: &Path) -> Command {
     let mut command = Command::new("docker");
     command.env("DOCKER_CONFIG", config);
@@ -111,7 +111,7 @@ fn inspect(config: &Path, reference: &str) -> Option<Value> {
 /// create a stopped container, copy the file out, clean up.
 fn read_lockfile(config: &Path, repository: &str, digest: &str) -> String {
     let reference = format!("{repository}@{digest}");
-    let status = docker(config).args(["pull", "--quiet", &reference]).status().unwrap();
+    let status = docker(config).args(["pull", "--quiet", &reference]).stdout(Stdio::null()).status().unwrap();
     assert!(status.success(), "docker pull {reference} failed");
 
     // A scratch image has no command, so the container gets a placeholder it never runs.
@@ -300,22 +300,11 @@ fn build_rejects_load_with_two_platforms() {
 
 #[test]
 fn build_rejects_lockfiles_failing_validate() {
-    // NOTE: `validate::check_before_build` passes every lockfile until validate is implemented,
-    // so until then this test skips with a message.
-    let probe = common::xtask()
-        .arg("--requirements-dir")
-        .arg(invalid_requirements())
-        .arg("validate")
-        .output()
-        .unwrap();
-    if String::from_utf8_lossy(&probe.stderr).contains("not implemented") {
-        eprintln!("\n!!! SKIPPED: validate is not implemented yet\n");
-        return;
-    }
-
     let output = run(&mut build(&invalid_requirements(), &["--tag", "1", "--dry-run"]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("refusing to build"), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("refusing to build"), "{message}");
+    assert!(message.contains("error[duplicate-package]"), "{message}");
     assert!(stdout(&output).is_empty(), "no command is printed");
 }
 
@@ -349,27 +338,59 @@ fn build_push_without_login_exits_3() {
     assert!(stdout(&output).is_empty(), "no summary after a failure");
 }
 
-#[test]
-fn build_ecr_login_rejected_exits_3() {
-    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
-    let Some(registry) = Registry::login() else { return };
-    let repository = unique_repository(&registry.host, "ecr");
+/// `xtask build --push --ecr` for arm64 against moto and the test registry, logging in for
+/// `account` with an empty Docker configuration of its own.
+fn build_with_ecr(endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
+    let config = TempDir::new().unwrap();
     let aws = TempDir::new().unwrap();
-
-    // moto hands out user AWS with password 123456789012-auth-token, which the htpasswd
-    // registry rejects.
-    let output = run(build(&fixture().join("requirements"), &["--platform", "linux/arm64", "--push", "--ecr", "--region", "us-east-1", "--tag", "1", "--image", &repository])
-        .env("DOCKER_CONFIG", registry.config_dir())
-        .env("AWS_ENDPOINT_URL", &endpoint)
+    let args = [
+        "--platform", "linux/arm64", "--push", "--tag", "1", "--image", repository,
+        "--ecr", "--region", "us-east-1", "--registry-id", account,
+    ];
+    let output = run(build(&fixture().join("requirements"), &args)
+        .env("DOCKER_CONFIG", config.path())
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_CONFIG_FILE", aws.path().join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", aws.path().join("credentials"))
         .env_remove("AWS_PROFILE"));
+    (output, config)
+}
+
+#[test]
+fn build_ecr_login_then_push() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(account) = common::service_env("XTASK_TEST_MOTO_ACCOUNT", "the moto account") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr");
+
+    // The test registry accepts the user AWS with moto's token password for this account.
+    let (output, config) = build_with_ecr(&endpoint, &repository, &account);
+    assert!(output.status.success(), "build --ecr failed: {}", stderr(&output));
+    assert!(!stderr(&output).contains(&format!("{account}-auth-token")), "the password stays out of the output");
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let pushed = inspect(registry.config_dir(), &format!("{repository}:1-arm64")).expect("1-arm64 is pushed");
+    assert_eq!(summary["platforms"][0]["digest"], pushed["digest"]);
+
+    let leftover = std::fs::read_to_string(config.path().join("config.json")).unwrap_or_default();
+    assert!(!leftover.contains(&registry.host), "the ECR login stays out of DOCKER_CONFIG: {leftover}");
+}
+
+#[test]
+fn build_ecr_login_rejected_exits_3() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr-rejected");
+
+    // moto's token for another account carries the password 210987654321-auth-token, which the
+    // test registry rejects.
+    let (output, _config) = build_with_ecr(&endpoint, &repository, "210987654321");
     assert_eq!(output.status.code(), Some(3));
     let message = stderr(&output);
     assert!(message.contains(&format!("ECR login to {} failed", registry.host)), "{message}");
     assert!(!message.contains("auth-token"), "the password stays out of the output");
+    assert!(stdout(&output).is_empty(), "no summary after a failure");
     assert!(inspect(registry.config_dir(), &format!("{repository}:1-arm64")).is_none());
 }
 
@@ -377,4 +398,55 @@ fn which_docker() -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths).map(|dir| dir.join("docker")).find(|path| path.is_file())
     })
+}
+
+#[test]
+fn build_defaults_to_repository_dockerfile() {
+    let root = common::repo_root();
+    let output = run(common::xtask()
+        .current_dir(&root)
+        .args(["build", "--tag", "1", "--push", "--image", "127.0.0.1:5000/marqo-base", "--dry-run"])
+        .env_remove("GITHUB_RUN_NUMBER"));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let printed = stdout(&output);
+    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("docker buildx build")).collect();
+    assert_eq!(builds.len(), 2, "{printed}");
+    let file = format!("--file {} ", root.join("Dockerfile").display());
+    for line in builds {
+        assert!(line.contains(&file), "{line}");
+        assert!(line.ends_with(&format!(" --push {}", root.display())), "{line}");
+    }
+}
+
+#[test]
+fn build_ecr_dry_run_describes_login() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--platform", "arm64", "--push", "--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let printed = stdout(&output);
+    let comments: Vec<&str> = printed.lines().filter(|line| line.starts_with("# ")).collect();
+    assert!(!comments.is_empty(), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("region: eu-west-1")), "{printed}");
+    assert!(comments.iter().any(|line| line.contains("--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")), "{printed}");
+    assert!(printed.contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
+}
+
+#[test]
+fn build_ecr_rejects_invalid_region() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let args = ["--push", "--ecr", "--region", "EU WEST", "--tag", "1", "--image", image, "--dry-run"];
+    let output = run(&mut build(&fixture().join("requirements"), &args));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid region"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn build_ecr_needs_push() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let output = run(&mut build(&fixture().join("requirements"), &["--ecr", "--tag", "1", "--image", image, "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("add --push or --merge-only"), "{}", stderr(&output));
 }

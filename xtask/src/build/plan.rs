@@ -76,8 +76,7 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// Checks the request and decides the references. Every failure is invalid input (exit 2).
     pub fn new(table: &'a TargetTable, request: Request) -> Result<Plan<'a>> {
-        reference::validate_image_name(&request.image)
-            .invalid_context(format!("invalid image name `{}`", request.image))?;
+        reference::validate_image_name(&request.image)?;
         let tag = resolve_tag(request.tag.as_deref(), request.run_number.as_deref())?;
         let targets = select_targets(table, &request.platforms)?;
 
@@ -196,7 +195,7 @@ fn resolve_tag(tag: Option<&str>, run_number: Option<&str>) -> Result<String> {
             )))
         }
     };
-    reference::validate_tag(tag).invalid_context(format!("invalid tag `{tag}` from {source}"))?;
+    reference::validate_tag(tag).invalid_context(format!("the tag from {source} is invalid"))?;
     Ok(tag.to_string())
 }
 

@@ -17,7 +17,8 @@ pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<Str
 
     let command = command(&tool.program, request, workspace);
     if request.project.verbose {
-        eprintln!("running {:?}", command);
+        // Only the program and arguments: the environment may carry index credentials.
+        eprintln!("running {}", super::describe(&command));
     }
     run_resolver(command, Resolver::PipCompile, request.target)?;
 

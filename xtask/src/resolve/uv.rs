@@ -28,7 +28,8 @@ pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<Str
 
     let command = command(&tool.program, request, workspace);
     if request.project.verbose {
-        eprintln!("running {:?}", command);
+        // Only the program and arguments: the environment may carry index credentials.
+        eprintln!("running {}", super::describe(&command));
     }
     run_resolver(command, Resolver::Uv, request.target)?;
 
@@ -53,6 +54,8 @@ fn command(program: &Path, request: &ResolveRequest, workspace: &Workspace) -> C
 }
 
 fn arguments(request: &ResolveRequest, build_constraints: Option<&Path>) -> Vec<String> {
+    // The full version (3.11.14), so that `python_full_version` markers evaluate as in the image.
+    let full_version = request.target.python_full_version(&request.python_version);
     let mut args: Vec<String> = [
         "pip",
         "compile",
@@ -60,7 +63,7 @@ fn arguments(request: &ResolveRequest, build_constraints: Option<&Path>) -> Vec<
         "--output-file",
         &request.target.lockfile,
         "--python-version",
-        &request.python_version,
+        &full_version,
         "--python-platform",
         &request.target.uv_platform,
         "--index-strategy",
@@ -217,7 +220,7 @@ mod tests {
         };
         let args = arguments(&request, Some(Path::new("c.txt")));
         let joined = args.join(" ");
-        assert!(joined.starts_with("pip compile requirements.in --output-file arm64-requirements.txt --python-version 3.9 --python-platform aarch64-manylinux_2_36 --index-strategy unsafe-best-match"), "{joined}");
+        assert!(joined.starts_with("pip compile requirements.in --output-file arm64-requirements.txt --python-version 3.9.0 --python-platform aarch64-manylinux_2_36 --index-strategy unsafe-best-match"), "{joined}");
         assert!(joined.ends_with("--upgrade --build-constraints c.txt"), "{joined}");
         assert!(!args.iter().any(|arg| arg == "--universal" || arg == "--no-strip-markers"));
         assert_eq!(header_command(&request), "cargo xtask compile --arch arm64 --resolver uv --python-version 3.9");
