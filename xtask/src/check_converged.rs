@@ -68,7 +68,16 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         .zip(&committed)
         .map(|(target, (_, lockfile))| request_for(project, target, lockfile, &args))
         .collect();
-    let results = resolve::resolve_all(&requests);
+    // The wheel check reads only the committed lockfiles, so it runs beside the resolutions.
+    let (results, wheel_result) = std::thread::scope(|scope| {
+        let wheel_check = (!args.no_wheel_check)
+            .then(|| scope.spawn(|| wheel_findings(project, &targets, &committed, &requests)));
+        let results = resolve::resolve_all(&requests);
+        let wheel_result = wheel_check.map(|handle| {
+            handle.join().unwrap_or_else(|_| Err(exit::external("the wheel check thread panicked")))
+        });
+        (results, wheel_result)
+    });
 
     let mut failures = Vec::new();
     let mut resolved = Vec::new();
@@ -83,12 +92,10 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         .map(|(target, file, committed, fresh)| Pair { target, file: file.clone(), committed, fresh })
         .collect();
     let mut findings = compare_all(&pairs, &project.table.targets);
-
-    if !args.no_wheel_check {
-        match wheel_findings(project, &targets, &committed, &requests) {
-            Ok(found) => findings.extend(found),
-            Err(err) => failures.push(("wheel check".to_string(), err)),
-        }
+    match wheel_result {
+        Some(Ok(found)) => findings.extend(found),
+        Some(Err(err)) => failures.push(("wheel check".to_string(), err)),
+        None => {}
     }
 
     let mut report = Report::new(findings);
