@@ -7,7 +7,7 @@ Usage: validate_reference.py MANIFEST REQUIREMENTS_DIR
 
 MANIFEST is the workspace Cargo.toml holding the target table. Prints the findings as the JSON
 object `validate --format json` prints and exits 1 when any finding is an error. It covers the
-finding kinds that need no Dockerfile; the Dockerfile rule is left out because `validate` skips
+finding kinds that need no Dockerfile. The Dockerfile rule is left out because `validate` skips
 it for a requirements folder outside the repository.
 """
 

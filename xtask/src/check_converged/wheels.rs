@@ -26,7 +26,7 @@ use crate::targets::Target;
 pub const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 
 /// Parallel index requests at most.
-const MAX_PARALLEL_REQUESTS: usize = 8;
+const MAX_PARALLEL_REQUESTS: usize = 16;
 
 /// Where a target's distributions come from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -187,9 +187,31 @@ pub fn parse_file_name(file_name: &str) -> Option<Distribution> {
     Some(Distribution::Sdist { name: normalize_name(name), version: Version::from_str(version).ok()? })
 }
 
-/// Lists the distribution file names of a package on a source; a package the source does not
-/// have is an empty list.
-pub fn list_files(source: &Source, name: &str, agent: &ureq::Agent) -> Result<Vec<String>> {
+/// A request for the files of a package on a source. The version is set only for PyPI, which
+/// lists one release's files through its JSON API (`/pypi/NAME/VERSION/json`), a far smaller
+/// response than the simple API's page of every release.
+type Job = (Source, String, Option<String>);
+
+fn job(source: &Source, name: &str, version: &Version) -> Job {
+    let version = matches!(source, Source::Index(url) if is_pypi(url)).then(|| version.to_string());
+    (source.clone(), name.to_string(), version)
+}
+
+fn is_pypi(url: &str) -> bool {
+    url.trim_end_matches('/') == PYPI_SIMPLE
+}
+
+/// Lists the distribution file names of a package on a source (at least those of `version`,
+/// when given); a package the source does not have is an empty list.
+pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ureq::Agent) -> Result<Vec<String>> {
+    if let (Source::Index(base), Some(version)) = (source, version) {
+        let root = base.trim_end_matches('/').trim_end_matches("/simple");
+        let url = format!("{root}/pypi/{}/{version}/json", normalize_name(name));
+        // A mirror may serve only the simple API, so a missing release falls back to it.
+        if let Some((_, body)) = fetch(agent, &url)? {
+            return release_file_names(&body).map_err(|err| external(format!("invalid JSON from {}: {err}", redact_url(&url))));
+        }
+    }
     match source {
         Source::FindLinksDir(dir) => {
             let entries = match std::fs::read_dir(dir) {
@@ -229,6 +251,20 @@ fn fetch(agent: &ureq::Agent, url: &str) -> Result<Option<(String, String)>> {
         Err(ureq::Error::Status(404, _)) => Ok(None),
         Err(err) => Err(external(format!("GET {} failed: {}", redact_url(url), redact_url(&err.to_string())))),
     }
+}
+
+/// File names of one release from PyPI's JSON API (`urls[].filename`).
+fn release_file_names(body: &str) -> Result<Vec<String>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Release {
+        urls: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        filename: String,
+    }
+    let release: Release = serde_json::from_str(body)?;
+    Ok(release.urls.into_iter().map(|file| file.filename).collect())
 }
 
 fn json_file_names(body: &str) -> Result<Vec<String>, serde_json::Error> {
@@ -292,11 +328,12 @@ pub struct TargetCheck<'a> {
 /// package, in parallel. Returns the findings, or an external error when a source could not
 /// be read.
 pub fn check(checks: &[TargetCheck]) -> Result<Vec<Finding>> {
-    let mut jobs: Vec<(Source, String)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for check in checks {
-        for package in check.lockfile.packages.iter().filter(|package| package.version.is_some()) {
+        for package in &check.lockfile.packages {
+            let Some(version) = &package.version else { continue };
             for source in &check.sources {
-                jobs.push((source.clone(), package.name.to_string()));
+                jobs.push(job(source, package.name.as_ref(), version));
             }
         }
     }
@@ -332,7 +369,7 @@ pub fn check(checks: &[TargetCheck]) -> Result<Vec<Finding>> {
             let files: Vec<&String> = check
                 .sources
                 .iter()
-                .filter_map(|source| listings.get(&(source.clone(), package.name.to_string())))
+                .filter_map(|source| listings.get(&job(source, package.name.as_ref(), version)))
                 .filter_map(|result| result.as_ref().ok())
                 .flatten()
                 .collect();
@@ -394,9 +431,9 @@ fn judge(check: &TargetCheck, platform: &Platform, name: &str, version: &Version
     Some(finding.target(target))
 }
 
-type Listings = BTreeMap<(Source, String), Result<Vec<String>>>;
+type Listings = BTreeMap<Job, Result<Vec<String>>>;
 
-fn fetch_all(jobs: &[(Source, String)]) -> Listings {
+fn fetch_all(jobs: &[Job]) -> Listings {
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -408,7 +445,7 @@ fn fetch_all(jobs: &[(Source, String)]) -> Listings {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let Some(job) = queue.lock().unwrap().next() else { break };
-                let result = list_files(&job.0, &job.1, &agent);
+                let result = list_files(&job.0, &job.1, job.2.as_deref(), &agent);
                 results.lock().unwrap().insert(job.clone(), result);
             });
         }
