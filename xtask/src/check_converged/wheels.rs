@@ -28,7 +28,7 @@ pub const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 /// Parallel index requests at most.
 const MAX_PARALLEL_REQUESTS: usize = 16;
 
-/// Where a target's distributions come from.
+/// A location a target's distributions come from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
     /// A simple repository API base URL.
@@ -48,7 +48,7 @@ impl Source {
     }
 }
 
-/// The sources a target installs from: requirements.in's `--index-url` (else PyPI),
+/// Lists the sources a target installs from: requirements.in's `--index-url` (else PyPI),
 /// `--extra-index-url`, `--find-links` (folders relative to `base_dir`) and `--no-index`, and
 /// the target table's extra index URLs.
 pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec<Source> {
@@ -86,7 +86,7 @@ pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec
     result
 }
 
-/// What pip on a target accepts.
+/// The platform and Python that pip on a target accepts wheels for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
     /// `x86_64` or `aarch64`, as in wheel platform tags.
@@ -149,7 +149,7 @@ impl Platform {
         arch == self.arch && self.glibc.is_none_or(|own| (major, minor) <= own)
     }
 
-    /// Whether pip on this platform installs a wheel with these compressed tag sets.
+    /// Returns whether pip on this platform installs a wheel with these compressed tag sets.
     pub fn accepts(&self, python: &str, abi: &str, platform: &str) -> bool {
         python.split('.').any(|python| {
             abi.split('.').any(|abi| self.python_tag_ok(python, abi) && platform.split('.').any(|tag| self.platform_tag_ok(tag)))
@@ -201,8 +201,8 @@ fn is_pypi(url: &str) -> bool {
     url.trim_end_matches('/') == PYPI_SIMPLE
 }
 
-/// Lists the distribution file names of a package on a source (at least those of `version`,
-/// when given); a package the source does not have is an empty list.
+/// Lists the distribution file names of a package on a source, at least those of `version`
+/// when it is given. A package the source does not have is an empty list.
 pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ureq::Agent) -> Result<Vec<String>> {
     if let (Source::Index(base), Some(version)) = (source, version) {
         let root = base.trim_end_matches('/').trim_end_matches("/simple");
