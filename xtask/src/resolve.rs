@@ -126,6 +126,18 @@ pub fn resolve(request: &ResolveRequest) -> Result<Resolution> {
     Ok(Resolution { text, lockfile })
 }
 
+/// Checks what can be checked before any resolver runs: requirements.in parses, some
+/// requirement applies to the target, and pip-compile runs only on a matching host. Running
+/// this for every target first means invalid input changes no lockfile at all.
+pub fn preflight(request: &ResolveRequest) -> Result<()> {
+    let tree = load_requirements(request.project, &request.source_dir)?;
+    reject_inactive_requirements_only(request, &tree)?;
+    if request.resolver == Resolver::PipCompile {
+        pip_compile::check_host(request)?;
+    }
+    Ok(())
+}
+
 /// Runs several resolutions in parallel, one thread each, returning results in request order.
 pub fn resolve_all(requests: &[ResolveRequest]) -> Vec<Result<Resolution>> {
     std::thread::scope(|scope| {

@@ -27,7 +27,6 @@ const PASSED_SETTINGS: &[&str] = &[
     "UV_CACHE_DIR",
     "UV_HTTP_TIMEOUT",
     "UV_NATIVE_TLS",
-    "UV_OFFLINE",
 ];
 
 /// A located pip-compile with the interpreter it runs on.

@@ -65,7 +65,7 @@ fn normalize(path: &Path) -> std::path::PathBuf {
 }
 
 /// Rejects hosts whose lockfile would differ from the target's: another OS or machine.
-fn check_host(request: &ResolveRequest) -> Result<()> {
+pub(super) fn check_host(request: &ResolveRequest) -> Result<()> {
     let target = request.target;
     let machine = target.markers.get("platform_machine").map(String::as_str).unwrap_or("");
     let system = target.markers.get("sys_platform").map(String::as_str).unwrap_or("");
