@@ -126,7 +126,7 @@ fn parse_package_name(value: &str) -> std::result::Result<String, String> {
         .map_err(|err| format!("`{value}` is not a package name ({err}); pass the name alone, without a version"))
 }
 
-/// The backend used when `--resolver` is not given.
+/// Picks the backend when `--resolver` is not given.
 fn default_resolver(target: &Target, existing: Option<&str>) -> Resolver {
     let recorded = existing
         .and_then(crate::requirements::header::parse)
@@ -152,14 +152,14 @@ fn read_existing(path: &Path) -> Result<Option<String>> {
     }
 }
 
-/// Replaces the lockfile atomically and says what changed.
+/// Replaces the lockfile atomically and reports what changed.
 fn write_lockfile(project: &Project, target: &Target, previous: Option<&str>, text: &str) -> Result<()> {
     let path = project.lockfile(target);
-    let shown = display_path(&path);
+    let shown_path = display_path(&path);
 
     let summary = match previous {
         Some(previous) if previous == text => {
-            eprintln!("kept {shown} (unchanged)");
+            eprintln!("kept {shown_path} (unchanged)");
             return Ok(());
         }
         Some(previous) => summarize_changes(&path, previous, text),
@@ -167,10 +167,10 @@ fn write_lockfile(project: &Project, target: &Target, previous: Option<&str>, te
     };
     write_atomically(&path, text.as_bytes()).map_err(|err| {
         exit::external(format!(
-            "cannot write {shown}: {err:#}; check that its folder is writable and has free space"
+            "cannot write {shown_path}: {err:#}; check that its folder is writable and has free space"
         ))
     })?;
-    eprintln!("wrote {shown} ({summary})");
+    eprintln!("wrote {shown_path} ({summary})");
     Ok(())
 }
 

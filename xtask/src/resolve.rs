@@ -24,7 +24,7 @@ use crate::requirements::{redact_url, ParseError};
 use crate::targets::Target;
 use crate::tools;
 
-/// Which resolver produces a lockfile.
+/// Resolver backend that produces a lockfile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Resolver {
     /// pip-tools' pip-compile: resolves only for the host's platform and Python.
@@ -34,7 +34,7 @@ pub enum Resolver {
 }
 
 impl Resolver {
-    /// The backend named by a lockfile header's tool (`pip-compile` or `uv`).
+    /// Maps a lockfile header's tool (`pip-compile` or `uv`) to its backend.
     pub fn from_header_tool(tool: &str) -> Option<Resolver> {
         match tool {
             "pip-compile" => Some(Resolver::PipCompile),
@@ -51,7 +51,7 @@ impl Resolver {
     }
 }
 
-/// Which preferred pins to drop.
+/// Preferred pins to drop.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Upgrade {
     /// Keep every pin of the existing lockfile as a preference.
@@ -308,7 +308,7 @@ fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Re
     Err(external(message))
 }
 
-/// Whether resolver output reports a network failure rather than a resolution conflict.
+/// Checks whether resolver output reports a network failure rather than a resolution conflict.
 fn looks_unreachable(stderr: &str) -> bool {
     const SIGNS: &[&str] = &[
         "dns error",

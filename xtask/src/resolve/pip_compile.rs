@@ -83,8 +83,8 @@ pub(super) fn check_host(request: &ResolveRequest) -> Result<()> {
     Ok(())
 }
 
-/// The command written into the lockfile header: run inside the requirements folder, it
-/// reproduces the file (given the build constraints of the target table).
+/// Builds the command for the lockfile header. Run inside the requirements folder, it
+/// reproduces the file, given the build constraints of the target table.
 pub(super) fn header_command(request: &ResolveRequest) -> String {
     let mut words = vec![
         "pip-compile".to_string(),
