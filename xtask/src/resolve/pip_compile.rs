@@ -12,6 +12,8 @@ use crate::requirements::input::RequirementsOption;
 use crate::tools;
 
 pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<String> {
+    // NOTE: pip-compile evaluates `python_full_version` markers with the host interpreter's
+    // patch version, which may differ from the table's; uv uses the table's.
     check_host(request)?;
     let tool = tools::pip_compile(request.project, &request.python_version)?;
 
