@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::exit::Outcome;
-use crate::project::Project;
+use crate::exit::{invalid, Outcome};
+use crate::project::{display_path, Project};
 use crate::report::{Finding, Format, Report};
 
 pub use inputs::{Inputs, TargetInputs};
@@ -38,9 +38,19 @@ pub struct Args {
 }
 
 pub fn run(project: &Project, args: Args) -> Result<Outcome> {
-    let dockerfile = dockerfile_to_check(project, args.dockerfile.as_deref());
-    let report = check(project, dockerfile.as_deref(), args.strict)?;
-    Ok(report.print(args.format))
+    crate::report::run_reporting_errors(args.format, || {
+        if let Some(path) = &args.dockerfile {
+            if !path.is_file() {
+                return Err(invalid(format!(
+                    "--dockerfile {}: no such file; pass the path of the Dockerfile to check",
+                    display_path(path)
+                )));
+            }
+        }
+        let dockerfile = dockerfile_to_check(project, args.dockerfile.as_deref());
+        let report = check(project, dockerfile.as_deref(), args.strict)?;
+        Ok(report.print(args.format))
+    })
 }
 
 /// Runs every static check and returns whether no finding is an error, after printing the

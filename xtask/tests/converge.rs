@@ -155,6 +155,56 @@ fn resolver_failure_exits_3_and_writes_nothing() {
 }
 
 #[test]
+fn unresolvable_targets_reported_as_findings() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let broken = fixture.read("requirements.in").replace("app==1.0", "app==9.9");
+    std::fs::write(fixture.path().join("requirements.in"), broken).unwrap();
+
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(kinds(&report), ["resolution-failed:-:amd64-gpu", "resolution-failed:-:arm64"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["file"].as_str().unwrap(), fixture.path().join(AMD64).display().to_string());
+    assert!(finding["message"].as_str().unwrap().contains("uv failed to resolve target `amd64-gpu`"), "{finding:#}");
+
+    let output = fixture.xtask(&["check-converged"]);
+    assert_exit(&output, 3);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().filter(|line| line.contains("error[resolution-failed]")).count(), 2, "{stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2 error(s), 0 warning(s)"));
+}
+
+#[test]
+fn invalid_usage_for_one_target_exits_2() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let foreign = if std::env::consts::ARCH == "x86_64" { "arm64" } else { "amd64-gpu" };
+
+    let (code, report) = fixture.check_converged(&["--resolver", "pip-compile", "--arch", foreign]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(kinds(&report), [format!("resolution-failed:-:{foreign}")]);
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("pip-compile cannot resolve target"));
+}
+
+#[test]
+fn json_report_on_invalid_input() {
+    let fixture = Fixture::new("wheels");
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["kind"], "invalid-input");
+    assert!(finding["message"].as_str().unwrap().contains("cannot read the amd64-gpu lockfile"), "{finding:#}");
+
+    let output = fixture.xtask(&["check-converged", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: cannot read the amd64-gpu lockfile"));
+}
+
+#[test]
 fn offline_runs_static_checks_only() {
     let fixture = Fixture::new("wheels");
     assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);

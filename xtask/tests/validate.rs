@@ -402,3 +402,26 @@ fn text_output_and_annotations() {
         "{stdout}"
     );
 }
+
+#[test]
+fn missing_dockerfile_is_invalid_input() {
+    let mut case = Case::base();
+    case.args = vec!["--dockerfile".into(), "nope".into()];
+    let (code, report) = case.run();
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(report["findings"][0]["kind"], "invalid-input");
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("--dockerfile nope"), "{report:#}");
+}
+
+#[test]
+fn parse_error_prints_json_report() {
+    let mut case = Case::base();
+    case.requirements_in.push_str("torch==1.0; platform_machin == \"x86_64\"\n");
+    let (code, report) = case.run();
+    assert_eq!(code, 2);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"][0]["kind"], "invalid-input");
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("requirements.in:4:13"), "{report:#}");
+}
