@@ -75,7 +75,7 @@ fn check(project: &Project, args: &Args) -> Result<Outcome> {
     let results = preflight_and_resolve(&requests);
 
     // A target that could not be resolved is an error finding of its own, so that the report
-    // never says "ok" about a target nobody checked; the exit code keeps the failure's category.
+    // is never ok about an unchecked target. The exit code keeps the failure's category.
     let mut findings = Vec::new();
     let mut failure = Outcome::Success;
     let mut resolved = Vec::new();
@@ -147,9 +147,9 @@ fn preflight_and_resolve(requests: &[ResolveRequest]) -> Vec<Result<resolve::Res
         .collect()
 }
 
-/// An error finding for a step that could not run. The message is the error chain with one
-/// line per cause, so that the text report keeps one line per finding; `detail` holds the
-/// full text, such as the resolver's last lines of output.
+/// Builds an error finding for a step that could not run. The message is the error chain
+/// with the first line of each cause, so that the text report keeps one line per finding.
+/// The `detail` field contains the full text, such as the resolver's last lines of output.
 fn failure_finding(kind: &str, what: &str, err: &anyhow::Error) -> Finding {
     let causes: Vec<String> =
         err.chain().map(|cause| cause.to_string().lines().next().unwrap_or_default().to_string()).collect();
