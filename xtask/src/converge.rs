@@ -112,11 +112,20 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 
     print_history(&history);
     eprintln!(
-        "error: converge did not settle within {} rounds; nothing was written. Raise --max-rounds or \
-         pin the packages listed above by hand",
-        args.max_rounds
+        "error: converge did not settle within {}; nothing was written. Raise --max-rounds or pin \
+         the packages listed above by hand",
+        rounds_text(args.max_rounds)
     );
     Ok(Outcome::Failed(Category::Findings))
+}
+
+/// "1 round", "5 rounds".
+fn rounds_text(count: usize) -> String {
+    if count == 1 {
+        "1 round".to_string()
+    } else {
+        format!("{count} rounds")
+    }
 }
 
 fn read_committed(project: &Project, target: &Target) -> Result<Option<Lockfile>> {
@@ -260,4 +269,16 @@ fn copy_folder(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_count_plural() {
+        assert_eq!(rounds_text(1), "1 round");
+        assert_eq!(rounds_text(2), "2 rounds");
+        assert_eq!(rounds_text(5), "5 rounds");
+    }
 }

@@ -111,10 +111,9 @@ fn finding_for(pair: &Pair, change: &Change, marker: Option<&str>) -> Finding {
         Change::AnnotationChanged { old_via, new_via, line, .. } => Finding::warning(
             "annotation-changed",
             format!(
-                "only the `# via` annotations of {name} differ: {} in the lockfile, {} in a fresh \
-                 resolution; recompile to refresh them",
-                old_via.join(", "),
-                new_via.join(", ")
+                "only the `# via` annotations of {name} differ in a fresh resolution for {target} ({}); \
+                 recompile to refresh them",
+                via_changes(old_via, new_via)
             ),
         )
         .at(&pair.file, Some(*line)),
@@ -128,6 +127,13 @@ fn via_text(via: &[String]) -> String {
     } else {
         format!(" (via {})", via.join(", "))
     }
+}
+
+/// Lists what a fresh resolution adds to (`+name`) and drops from (`-name`) the `# via` list.
+fn via_changes(old_via: &[String], new_via: &[String]) -> String {
+    let added = new_via.iter().filter(|name| !old_via.contains(name)).map(|name| format!("+{name}"));
+    let removed = old_via.iter().filter(|name| !new_via.contains(name)).map(|name| format!("-{name}"));
+    added.chain(removed).collect::<Vec<_>>().join(", ")
 }
 
 fn marker_text(marker: &Option<String>) -> String {
@@ -170,6 +176,29 @@ mod tests {
         assert_eq!(findings[2].severity, crate::report::Severity::Warning);
         assert_eq!(findings[3].line, None);
         assert_eq!(findings[3].extra["suggestion"], "e==5 ; platform_machine == \"aarch64\"");
+    }
+
+    #[test]
+    fn annotation_change_lists_only_differences() {
+        let cases: [(&[&str], &[&str], &str); 4] = [
+            (&["aiohttp", "datasets"], &["aiohttp", "aiosignal", "datasets"], "+aiosignal"),
+            (&["foo", "requests"], &["requests"], "-foo"),
+            (&["foo"], &["aiosignal"], "+aiosignal, -foo"),
+            (&["-r requirements.in"], &["-r requirements.in", "torch"], "+torch"),
+        ];
+        for (old, new, expected) in cases {
+            let old: Vec<String> = old.iter().map(|name| name.to_string()).collect();
+            let new: Vec<String> = new.iter().map(|name| name.to_string()).collect();
+            assert_eq!(via_changes(&old, &new), expected);
+        }
+
+        let targets = targets();
+        let committed = lock("d==1\n    # via\n    #   foo\n    #   requests\n");
+        let fresh = lock("d==1\n    # via\n    #   aiosignal\n    #   requests\n");
+        let pairs = [Pair { target: &targets[0], file: "amd64.txt".into(), committed: &committed, fresh: &fresh }];
+        let message = compare_all(&pairs, &targets)[0].message.clone();
+        assert!(message.contains("(+aiosignal, -foo)"), "{message}");
+        assert!(!message.contains("requests"), "{message}");
     }
 
     #[test]
