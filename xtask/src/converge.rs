@@ -62,6 +62,10 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let staged = Project { requirements_dir: stage.path().to_path_buf(), ..project.clone() };
     let requirements_in = staged.requirements_in();
 
+    for (target, committed) in targets.iter().zip(&committed) {
+        resolve::preflight(&request_for(&staged, target, committed.as_ref(), &args))?;
+    }
+
     let mut history: Vec<Round> = Vec::new();
     let mut pinned: BTreeSet<(String, Option<String>)> = BTreeSet::new();
     for number in 1..=args.max_rounds {

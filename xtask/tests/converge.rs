@@ -205,6 +205,27 @@ fn json_report_on_invalid_input() {
 }
 
 #[test]
+fn conflicting_pins_rejected_before_resolving() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let conflicting = fixture.read("requirements.in") + "lib==1.0\nLib==2.0\n";
+    std::fs::write(fixture.path().join("requirements.in"), &conflicting).unwrap();
+
+    let output = fixture.xtask(&["converge"]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("requirements.in:8: `Lib==2.0` conflicts with `lib==1.0` at "), "{stderr}");
+    assert!(stderr.contains("requirements.in:7"), "{stderr}");
+    assert!(!stderr.contains("resolving"), "no resolver may run:\n{stderr}");
+    assert_eq!(fixture.read("requirements.in"), conflicting);
+
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 2);
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(kinds(&report), ["resolution-failed:-:amd64-gpu", "resolution-failed:-:arm64"]);
+}
+
+#[test]
 fn offline_runs_static_checks_only() {
     let fixture = Fixture::new("wheels");
     assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);

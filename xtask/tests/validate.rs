@@ -139,6 +139,33 @@ fn finding_kinds_table() {
             vec!["error[pin-missing] amd64-gpu requirements.in:4", "error[pin-missing] arm64 requirements.in:4"],
         ),
         (
+            "conflicting pins spelled differently",
+            |case| case.requirements_in.push_str("Six==1.16.0\n"),
+            1,
+            vec![
+                "error[conflicting-pins] amd64-gpu requirements.in:4",
+                "error[conflicting-pins] arm64 requirements.in:4",
+                "error[version-mismatch] amd64-gpu amd64-gpu-requirements.txt:7",
+                "error[version-mismatch] arm64 arm64-requirements.txt:7",
+            ],
+        ),
+        (
+            "conflicting pin for one target",
+            |case| case.requirements_in.push_str("six==1.16.0; platform_machine == \"aarch64\"\n"),
+            1,
+            vec![
+                "error[conflicting-pins] arm64 requirements.in:4",
+                "error[marker-missing] arm64 arm64-requirements.txt:7",
+                "error[version-mismatch] arm64 arm64-requirements.txt:7",
+            ],
+        ),
+        (
+            "same pin twice",
+            |case| case.requirements_in.push_str("six==1.14.0\n"),
+            0,
+            vec!["warning[duplicate-pin] amd64-gpu requirements.in:4", "warning[duplicate-pin] arm64 requirements.in:4"],
+        ),
+        (
             "version mismatch",
             |case| case.arm64 = case.arm64.replace("six==1.14.0", "six==1.16.0"),
             1,
