@@ -20,7 +20,7 @@ use crate::requirements::lockfile::{self, Lockfile};
 use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
 use crate::targets::{parse_python_version, Target};
 
-pub use compare::{compare_all, Pair};
+pub use compare::{compare_all, Context, Pair};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -101,7 +101,17 @@ fn check(project: &Project, args: &Args) -> Result<Outcome> {
         .iter()
         .map(|(request, file, committed, fresh)| Pair { target: request.target, file: file.clone(), committed, fresh })
         .collect();
-    findings.extend(compare_all(&pairs, &project.table.targets));
+    let tree = resolve::load_requirements(project, &project.requirements_dir)?;
+    let unselected = read_unselected(project, &targets);
+    let mut unchecked: Vec<(&str, &Lockfile)> =
+        unselected.iter().map(|(target, lockfile)| (target.name.as_str(), lockfile)).collect();
+    for (request, (_, lockfile)) in requests.iter().zip(&committed) {
+        if !resolved.iter().any(|(done, ..)| done.target.name == request.target.name) {
+            unchecked.push((request.target.name.as_str(), lockfile));
+        }
+    }
+    let context = Context { all_targets: &project.table.targets, tree: &tree, unchecked };
+    findings.extend(compare_all(&pairs, &context));
 
     if !args.no_wheel_check && !resolved.is_empty() {
         let checked: Vec<(&ResolveRequest, &(String, Lockfile))> = requests
@@ -168,6 +178,18 @@ fn run_offline(project: &Project, args: &Args, targets: &[&Target]) -> Result<Ou
         finding.target.as_ref().is_none_or(|name| targets.iter().any(|target| &target.name == name))
     });
     Ok(report.print(args.format))
+}
+
+/// Reads the committed lockfiles of the targets that are not selected, for suggestions that
+/// have to know what those targets lock. A lockfile that cannot be read or parsed is left out.
+fn read_unselected<'a>(project: &'a Project, selected: &[&Target]) -> Vec<(&'a Target, Lockfile)> {
+    project
+        .table
+        .targets
+        .iter()
+        .filter(|target| !selected.iter().any(|chosen| chosen.name == target.name))
+        .filter_map(|target| Some((target, read_committed(project, target).ok()?.1)))
+        .collect()
 }
 
 /// Reads and parses a target's committed lockfile; a missing one is invalid input.
