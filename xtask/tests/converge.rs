@@ -139,6 +139,42 @@ fn per_target_versions_pinned_with_markers() {
 }
 
 #[test]
+fn converge_per_target_merges_pins() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "arm64"]), 0);
+    let after_arm64 = fixture.read("requirements.in");
+    assert!(after_arm64.ends_with("\nlib==1.1 ; platform_machine == \"aarch64\"\n"), "amd64 still locks 1.0:\n{after_arm64}");
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "amd64-gpu"]), 0);
+    let after_amd64 = fixture.read("requirements.in");
+    assert_eq!(after_amd64.matches("lib==").count(), 1, "{after_amd64}");
+    assert!(after_amd64.ends_with("\nlib==1.1\n"), "{after_amd64}");
+    assert!(fixture.read(AMD64).contains("\nlib==1.1\n"), "{}", fixture.read(AMD64));
+
+    let validate = fixture.xtask(&["validate", "--format", "json"]);
+    assert_exit(&validate, 0);
+    let report: Value = serde_json::from_slice(&validate.stdout).unwrap();
+    assert_eq!(kinds(&report), Vec::<String>::new(), "{report:#}");
+}
+
+#[test]
+fn other_target_at_same_version_gets_no_marker() {
+    let fixture = Fixture::new("wheels");
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+    assert_exit(&fixture.xtask(&["compile", "--arch", "arm64", "--resolver", "uv"]), 0);
+    std::fs::remove_file(fixture.path().join("wheels/lib-1.1-py3-none-any.whl")).unwrap();
+    assert_exit(&fixture.xtask(&["compile", "--arch", "amd64-gpu", "--resolver", "uv"]), 0);
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "amd64-gpu"]), 0);
+    let after = fixture.read("requirements.in");
+    assert!(after.ends_with("\nlib==1.1\n"), "arm64 already locks 1.1:\n{after}");
+}
+
+#[test]
 fn resolver_failure_exits_3_and_writes_nothing() {
     let fixture = Fixture::new("wheels");
     assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
