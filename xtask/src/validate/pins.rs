@@ -195,8 +195,12 @@ fn version_mismatch(target: &TargetInputs, pin: &Pin, entry: &LockedPackage) -> 
 }
 
 /// `foreign-pin`, `foreign-transitive` and `unpinned-transitive` for every lockfile entry.
+///
+/// A repeated entry of a name gets no warning: `duplicate-package` already reports its line,
+/// and in a merged lockfile the repeats would double every warning.
 fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<Finding>) {
     let name = &target.target.name;
+    let mut seen = std::collections::BTreeSet::new();
     for entry in &target.lockfile.packages {
         let at = |finding: Finding| finding.target(name).package(&entry.name).at(&target.file, Some(entry.line));
 
@@ -214,6 +218,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
             )));
             continue;
         }
+        let repeated = !seen.insert(&entry.name);
 
         let pins: Vec<&Pin> = inputs.pins_named(&entry.name).collect();
         if pins.iter().any(|pin| pin.applies_to(&target.env)) {
@@ -232,7 +237,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
                         entry.name, inputs.requirements_in_name
                     ),
                 )));
-            } else {
+            } else if !repeated {
                 let suggestion = super::suggested_pin(entry.name.as_ref(), &entry.version_string(), None);
                 findings.push(
                     at(Finding::warning(
@@ -262,7 +267,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
                     locations.join(", ")
                 ),
             )));
-        } else {
+        } else if !repeated {
             findings.push(
                 at(Finding::warning(
                     "foreign-transitive",
