@@ -127,11 +127,13 @@ pub fn resolve(request: &ResolveRequest) -> Result<Resolution> {
 }
 
 /// Checks what can be checked before any resolver runs: requirements.in parses, some
-/// requirement applies to the target, and pip-compile runs only on a matching host. Running
-/// this for every target first means invalid input changes no lockfile at all.
+/// requirement applies to the target, no two pins for it conflict, and pip-compile runs only
+/// on a matching host. Running this for every target first means invalid input changes no
+/// lockfile at all. It reads requirements.in and its includes and starts no process.
 pub fn preflight(request: &ResolveRequest) -> Result<()> {
     let tree = load_requirements(request.project, &request.source_dir)?;
     reject_inactive_requirements_only(request, &tree)?;
+    reject_conflicting_pins(request, &tree)?;
     if request.resolver == Resolver::PipCompile {
         pip_compile::check_host(request)?;
     }
@@ -207,6 +209,31 @@ fn reject_inactive_requirements_only(request: &ResolveRequest, tree: &Requiremen
         .into());
     }
     Ok(())
+}
+
+/// Fails when two pins that apply to the target admit no common version, which every resolver
+/// would report only as an unsolvable resolution.
+fn reject_conflicting_pins(request: &ResolveRequest, tree: &RequirementsTree) -> Result<()> {
+    let env = request.target.marker_environment(&request.python_version)?;
+    let conflict = tree.clashing_pins(&env).into_iter().find_map(|clash| match clash {
+        input::PinClash::Conflict(first, second) => Some((first, second)),
+        input::PinClash::Duplicate(..) => None,
+    });
+    let Some((first, second)) = conflict else { return Ok(()) };
+    Err(ParseError::new(
+        &second.file,
+        second.line,
+        format!(
+            "`{}` conflicts with `{}` at {}:{}: both apply to target `{}` and no version satisfies both",
+            second.text,
+            first.text,
+            crate::project::display_path(&first.file),
+            first.line,
+            request.target.name
+        ),
+    )
+    .with_hint("keep one of the two pins, or give each a marker for its own target")
+    .into())
 }
 
 /// Copies the regular files of a folder tree (requirements.in and anything it includes).
