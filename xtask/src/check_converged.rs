@@ -4,8 +4,8 @@
 //! The fresh resolution runs in a temporary folder without the committed lockfile, because
 //! pip-compile and uv both prefer the pins of an existing output file, which would hide the
 //! drift this command exists to find. It uses the backend named in the lockfile's header and
-//! the Python version the header records, unless `--resolver` or `--python-version` override
-//! them. Nothing in the requirements folder is written. With `--offline` it runs
+//! the Python version the header records, unless `--resolver` or `--python-version` say
+//! otherwise. Nothing in the requirements folder is written. With `--offline` it runs
 //! `validate`'s checks instead.
 
 mod compare;
@@ -15,12 +15,12 @@ use anyhow::Result;
 
 use crate::exit::{self, invalid, Outcome};
 use crate::project::{display_path, Project};
-use crate::report::{Format, Report};
+use crate::report::{Finding, Format, Report};
 use crate::requirements::lockfile::{self, Lockfile};
 use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
 use crate::targets::{parse_python_version, Target};
 
-pub use compare::{compare_all, Pair};
+pub use compare::{compare_all, Context, Pair};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -54,9 +54,13 @@ pub struct Args {
 }
 
 pub fn run(project: &Project, args: Args) -> Result<Outcome> {
+    crate::report::run_reporting_errors(args.format, || check(project, &args))
+}
+
+fn check(project: &Project, args: &Args) -> Result<Outcome> {
     let targets = project.table.select_many(&args.arch)?;
     if args.offline {
-        return run_offline(project, &args, &targets);
+        return run_offline(project, args, &targets);
     }
 
     let mut committed = Vec::new();
@@ -66,36 +70,71 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let requests: Vec<ResolveRequest> = targets
         .iter()
         .zip(&committed)
-        .map(|(target, (_, lockfile))| request_for(project, target, lockfile, &args))
+        .map(|(target, (_, lockfile))| request_for(project, target, lockfile, args))
         .collect();
-    // The wheel check reads only the committed lockfiles, so it runs beside the resolutions.
+    // The wheel check reads only the committed lockfiles, so it runs beside the resolutions;
+    // its findings count only for the targets whose resolution succeeds.
+    let all_checked: Vec<(&ResolveRequest, &(String, Lockfile))> = requests.iter().zip(&committed).collect();
     let (results, wheel_result) = std::thread::scope(|scope| {
-        let wheel_check = (!args.no_wheel_check)
-            .then(|| scope.spawn(|| wheel_findings(project, &targets, &committed, &requests)));
-        let results = resolve::resolve_all(&requests);
+        let wheel_check = (!args.no_wheel_check).then(|| scope.spawn(|| wheel_findings(project, &all_checked)));
+        let results = preflight_and_resolve(&requests);
         let wheel_result = wheel_check.map(|handle| {
             handle.join().unwrap_or_else(|_| Err(exit::external("the wheel check thread panicked")))
         });
         (results, wheel_result)
     });
 
-    let mut failures = Vec::new();
+    // A target that could not be resolved is an error finding of its own, so that the report
+    // is never ok about an unchecked target. The exit code keeps the failure's category.
+    let mut findings = Vec::new();
+    let mut failure = Outcome::Success;
     let mut resolved = Vec::new();
     for ((request, (file, lockfile)), result) in requests.iter().zip(&committed).zip(results) {
         match result {
-            Ok(resolution) => resolved.push((request.target, file.clone(), lockfile, resolution.lockfile)),
-            Err(err) => failures.push((request.target.name.clone(), err)),
+            Ok(resolution) => resolved.push((request, file.clone(), lockfile, resolution.lockfile)),
+            Err(err) => {
+                exit::report_error(&err);
+                failure = failure.max(Outcome::Failed(exit::category_of(&err)));
+                findings.push(
+                    failure_finding(
+                        "resolution-failed",
+                        &format!("{} was not checked because its fresh resolution failed", request.target.name),
+                        &err,
+                    )
+                    .target(&request.target.name)
+                    .at(file, None),
+                );
+            }
         }
     }
     let pairs: Vec<Pair> = resolved
         .iter()
-        .map(|(target, file, committed, fresh)| Pair { target, file: file.clone(), committed, fresh })
+        .map(|(request, file, committed, fresh)| Pair { target: request.target, file: file.clone(), committed, fresh })
         .collect();
-    let mut findings = compare_all(&pairs, &project.table.targets);
-    match wheel_result {
-        Some(Ok(found)) => findings.extend(found),
-        Some(Err(err)) => failures.push(("wheel check".to_string(), err)),
-        None => {}
+    let tree = resolve::load_requirements(project, &project.requirements_dir)?;
+    let unselected = read_unselected(project, &targets);
+    let mut unchecked: Vec<(&str, &Lockfile)> =
+        unselected.iter().map(|(target, lockfile)| (target.name.as_str(), lockfile)).collect();
+    for (request, (_, lockfile)) in requests.iter().zip(&committed) {
+        if !resolved.iter().any(|(done, ..)| done.target.name == request.target.name) {
+            unchecked.push((request.target.name.as_str(), lockfile));
+        }
+    }
+    let context = Context { all_targets: &project.table.targets, tree: &tree, unchecked };
+    findings.extend(compare_all(&pairs, &context));
+
+    if let Some(wheel_result) = wheel_result.filter(|_| !resolved.is_empty()) {
+        let was_resolved = |finding: &Finding| {
+            finding.target.as_ref().is_none_or(|name| resolved.iter().any(|(done, ..)| &done.target.name == name))
+        };
+        match wheel_result {
+            Ok(found) => findings.extend(found.into_iter().filter(was_resolved)),
+            Err(err) => {
+                exit::report_error(&err);
+                failure = failure.max(Outcome::Failed(exit::category_of(&err)));
+                findings.push(failure_finding("wheel-check-failed", "the wheel check failed", &err));
+            }
+        }
     }
 
     let mut report = Report::new(findings);
@@ -103,13 +142,41 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         report.apply_strict();
     }
     report.sort();
-    let mut outcome = report.print(args.format);
-    for (name, err) in &failures {
-        eprintln!("error: {name} could not be checked");
-        exit::report_error(err);
-        outcome = outcome.max(Outcome::Failed(exit::category_of(err)));
+    Ok(report.print(args.format).max(failure))
+}
+
+/// Runs [`resolve::preflight`] for every request, then resolves those that passed it, in
+/// parallel. Results are in request order.
+fn preflight_and_resolve(requests: &[ResolveRequest]) -> Vec<Result<resolve::Resolution>> {
+    let preflights: Vec<Result<()>> = requests.iter().map(resolve::preflight).collect();
+    let ready: Vec<ResolveRequest> = requests
+        .iter()
+        .zip(&preflights)
+        .filter(|(_, preflight)| preflight.is_ok())
+        .map(|(request, _)| request.clone())
+        .collect();
+    let mut resolutions = resolve::resolve_all(&ready).into_iter();
+    preflights
+        .into_iter()
+        .map(|preflight| match preflight {
+            Ok(()) => resolutions.next().expect("one resolution per passed preflight"),
+            Err(err) => Err(err),
+        })
+        .collect()
+}
+
+/// Builds an error finding for a step that could not run. The message is the error chain
+/// with the first line of each cause, so that the text report keeps one line per finding.
+/// The `detail` field contains the full text, such as the resolver's last lines of output.
+fn failure_finding(kind: &str, what: &str, err: &anyhow::Error) -> Finding {
+    let causes: Vec<String> =
+        err.chain().map(|cause| cause.to_string().lines().next().unwrap_or_default().to_string()).collect();
+    let detail = format!("{err:#}");
+    let mut finding = Finding::error(kind, format!("{what}: {}", causes.join(": ")));
+    if detail.contains('\n') {
+        finding = finding.with("detail", detail);
     }
-    Ok(outcome)
+    finding
 }
 
 fn run_offline(project: &Project, args: &Args, targets: &[&Target]) -> Result<Outcome> {
@@ -119,6 +186,18 @@ fn run_offline(project: &Project, args: &Args, targets: &[&Target]) -> Result<Ou
         finding.target.as_ref().is_none_or(|name| targets.iter().any(|target| &target.name == name))
     });
     Ok(report.print(args.format))
+}
+
+/// Reads the committed lockfiles of the targets that are not selected, for suggestions that
+/// have to know what those targets lock. A lockfile that cannot be read or parsed is left out.
+fn read_unselected<'a>(project: &'a Project, selected: &[&Target]) -> Vec<(&'a Target, Lockfile)> {
+    project
+        .table
+        .targets
+        .iter()
+        .filter(|target| !selected.iter().any(|chosen| chosen.name == target.name))
+        .filter_map(|target| Some((target, read_committed(project, target).ok()?.1)))
+        .collect()
 }
 
 /// Reads and parses a target's committed lockfile; a missing one is invalid input.
@@ -160,23 +239,17 @@ fn request_for<'a>(project: &'a Project, target: &'a Target, committed: &Lockfil
     }
 }
 
-fn wheel_findings(
-    project: &Project,
-    targets: &[&Target],
-    committed: &[(String, Lockfile)],
-    requests: &[ResolveRequest],
-) -> Result<Vec<crate::report::Finding>> {
+/// Checks the wheels of the committed lockfiles of `checked`.
+fn wheel_findings(project: &Project, checked: &[(&ResolveRequest, &(String, Lockfile))]) -> Result<Vec<Finding>> {
     let tree = resolve::load_requirements(project, &project.requirements_dir)?;
-    let checks: Vec<wheels::TargetCheck> = targets
+    let checks: Vec<wheels::TargetCheck> = checked
         .iter()
-        .zip(committed)
-        .zip(requests)
-        .map(|((target, (file, lockfile)), request)| wheels::TargetCheck {
-            target,
+        .map(|(request, (file, lockfile))| wheels::TargetCheck {
+            target: request.target,
             file: file.clone(),
             lockfile,
             python_version: request.python_version.clone(),
-            sources: wheels::sources(&tree, target, &project.requirements_dir),
+            sources: wheels::sources(&tree, request.target, &project.requirements_dir),
         })
         .collect();
     wheels::check(&checks)

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::exit::{self, Category, Outcome};
+use pep508_rs::PackageName;
+
+use crate::exit::{self, Outcome};
 use crate::project::{display_path, Project};
 use crate::requirements::{diff, lockfile};
 use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
@@ -31,7 +33,7 @@ pub struct Args {
     pub upgrade: bool,
 
     /// Drop the existing pin of this package (repeatable)
-    #[arg(long, value_name = "PKG")]
+    #[arg(long, value_name = "PKG", value_parser = parse_package_name)]
     pub upgrade_package: Vec<String>,
 
     /// Python version X.Y to resolve for, instead of the target table's
@@ -64,6 +66,11 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         });
     }
 
+    for request in &requests {
+        resolve::preflight(request)?;
+    }
+    warn_unknown_upgrade_packages(project, &requests, &args.upgrade_package);
+
     let results = resolve::resolve_all(&requests);
 
     let mut outcome = Outcome::Success;
@@ -87,16 +94,39 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         }
     }
     for (name, err) in &failures {
-        eprintln!("error: target `{name}` failed; its lockfile is unchanged");
         exit::report_error(err);
-    }
-    if let Outcome::Failed(category) = outcome {
-        debug_assert!(category >= Category::Invalid);
+        eprintln!("target `{name}` failed, so its lockfile is unchanged");
     }
     Ok(outcome)
 }
 
-/// The backend used when `--resolver` is not given.
+/// Warns about `--upgrade-package` names that neither requirements.in nor any selected
+/// lockfile mentions, which are most often typos.
+fn warn_unknown_upgrade_packages(project: &Project, requests: &[ResolveRequest], packages: &[String]) {
+    let Ok(tree) = resolve::load_requirements(project, &project.requirements_dir) else { return };
+    for package in packages {
+        let Ok(name) = PackageName::new(package.clone()) else { continue };
+        let pinned = tree.pins().any(|pin| pin.name == name);
+        let locked = requests.iter().any(|request| {
+            request.preferences.as_deref().is_some_and(|text| {
+                lockfile::parse(text, Path::new(&request.target.lockfile))
+                    .is_ok_and(|lock| lock.get(&name).is_some())
+            })
+        });
+        if !pinned && !locked {
+            eprintln!("warning: --upgrade-package {package} names a package that is neither in requirements.in nor locked");
+        }
+    }
+}
+
+/// Parses `--upgrade-package` values: a bare, valid distribution name.
+fn parse_package_name(value: &str) -> std::result::Result<String, String> {
+    PackageName::new(value.to_string())
+        .map(|_| value.to_string())
+        .map_err(|err| format!("`{value}` is not a package name ({err}); pass the name alone, without a version"))
+}
+
+/// Picks the backend when `--resolver` is not given.
 fn default_resolver(target: &Target, existing: Option<&str>) -> Resolver {
     let recorded = existing
         .and_then(crate::requirements::header::parse)
@@ -122,18 +152,25 @@ fn read_existing(path: &Path) -> Result<Option<String>> {
     }
 }
 
-/// Replaces the lockfile atomically and says what changed.
+/// Replaces the lockfile atomically and reports what changed.
 fn write_lockfile(project: &Project, target: &Target, previous: Option<&str>, text: &str) -> Result<()> {
     let path = project.lockfile(target);
-    let shown = display_path(&path);
+    let shown_path = display_path(&path);
 
     let summary = match previous {
-        Some(previous) if previous == text => "unchanged".to_string(),
+        Some(previous) if previous == text => {
+            eprintln!("kept {shown_path} (unchanged)");
+            return Ok(());
+        }
         Some(previous) => summarize_changes(&path, previous, text),
         None => "new".to_string(),
     };
-    write_atomically(&path, text.as_bytes()).with_context(|| format!("writing {shown}"))?;
-    eprintln!("wrote {shown} ({summary})");
+    write_atomically(&path, text.as_bytes()).map_err(|err| {
+        exit::external(format!(
+            "cannot write {shown_path}: {err:#}; check that its folder is writable and has free space"
+        ))
+    })?;
+    eprintln!("wrote {shown_path} ({summary})");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use crate::requirements::input::{self, RequirementsTree};
 use crate::requirements::lockfile::{self, Lockfile};
 use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
 use crate::targets::{parse_python_version, Target};
-use crate::validate::target_marker;
+use crate::validate::target_marker_in;
 
 pub use edit::{add_transitive_pins, NewPin};
 
@@ -57,10 +57,22 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let targets = project.table.select_many(&args.arch)?;
     let committed: Vec<Option<Lockfile>> = targets.iter().map(|target| read_committed(project, target)).collect::<Result<_>>()?;
 
+    let unselected: Vec<(&Target, Lockfile)> = project
+        .table
+        .targets
+        .iter()
+        .filter(|target| !targets.iter().any(|selected| selected.name == target.name))
+        .filter_map(|target| Some((target, read_committed(project, target).ok()??)))
+        .collect();
+
     let stage = tempfile::Builder::new().prefix("xtask-converge-").tempdir().context("creating a staging folder")?;
     copy_folder(&project.requirements_dir, stage.path())?;
     let staged = Project { requirements_dir: stage.path().to_path_buf(), ..project.clone() };
     let requirements_in = staged.requirements_in();
+
+    for (target, committed) in targets.iter().zip(&committed) {
+        resolve::preflight(&request_for(&staged, target, committed.as_ref(), &args))?;
+    }
 
     let mut history: Vec<Round> = Vec::new();
     let mut pinned: BTreeSet<(String, Option<String>)> = BTreeSet::new();
@@ -80,7 +92,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 
         let tree = input::load_tree(&requirements_in, &|path| std::fs::read_to_string(path))?;
         let fresh_lockfiles: Vec<&Lockfile> = fresh.iter().map(|resolution| &resolution.lockfile).collect();
-        let pins = drifted_pins(&tree, &targets, &requests, &committed, &fresh_lockfiles, &project.table.targets)?;
+        let pins = drifted_pins(&tree, &targets, &requests, &committed, &fresh_lockfiles, &unselected, &project.table.targets)?;
 
         let repeated: Vec<&NewPin> =
             pins.iter().filter(|pin| pinned.contains(&(pin.name.clone(), pin.marker.clone()))).collect();
@@ -112,11 +124,20 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 
     print_history(&history);
     eprintln!(
-        "error: converge did not settle within {} rounds; nothing was written. Raise --max-rounds or \
-         pin the packages listed above by hand",
-        args.max_rounds
+        "error: converge did not settle within {}; nothing was written. Raise --max-rounds or pin \
+         the packages listed above by hand",
+        rounds_text(args.max_rounds)
     );
     Ok(Outcome::Failed(Category::Findings))
+}
+
+/// "1 round", "5 rounds".
+fn rounds_text(count: usize) -> String {
+    if count == 1 {
+        "1 round".to_string()
+    } else {
+        format!("{count} rounds")
+    }
 }
 
 fn read_committed(project: &Project, target: &Target) -> Result<Option<Lockfile>> {
@@ -155,14 +176,19 @@ fn request_for<'a>(project: &'a Project, target: &'a Target, committed: Option<&
 
 /// The pins to add: every unpinned package of a fresh resolution whose version differs from
 /// the committed lockfile's (or that it lacks), or from another target's fresh resolution.
-/// A pin carries its target's marker unless every target of the table was resolved and all of
-/// them lock the package at the same version.
+///
+/// A pin carries its target's marker (spelled as requirements.in spells it) unless every
+/// target of the table locks the package at the same version, counting the fresh resolutions
+/// of the selected targets and the committed lockfiles of the others. An unconditional pin
+/// supersedes the existing pins of that version in requirements.in, which can only be marker
+/// pins for other targets, so that converging one target at a time ends with one line.
 fn drifted_pins(
     tree: &RequirementsTree,
     targets: &[&Target],
     requests: &[ResolveRequest],
     committed: &[Option<Lockfile>],
     fresh: &[&Lockfile],
+    unselected: &[(&Target, Lockfile)],
     all_targets: &[Target],
 ) -> Result<Vec<NewPin>> {
     let mut drifted: BTreeSet<String> = BTreeSet::new();
@@ -193,23 +219,52 @@ fn drifted_pins(
         }
     }
 
-    let everything_resolved = all_targets.iter().all(|target| targets.iter().any(|selected| selected.name == target.name));
     let mut pins = Vec::new();
     for name in drifted {
         let per_target = &versions[&name];
-        let distinct: BTreeSet<&String> = per_target.values().collect();
-        if everything_resolved && per_target.len() == targets.len() && distinct.len() == 1 {
-            let version = per_target.values().next().expect("one version").clone();
-            pins.push(NewPin { name, version, marker: None });
+        if let Some(version) = shared_version(&name, per_target, unselected, all_targets) {
+            let replaces = tree
+                .files
+                .first()
+                .into_iter()
+                .flat_map(|file| file.pins.iter())
+                .filter(|pin| pin.name.as_ref() == name && pin.exact_version().is_some_and(|pinned| pinned.to_string() == version))
+                .map(|pin| pin.line)
+                .collect();
+            pins.push(NewPin { name, version, marker: None, replaces });
             continue;
         }
         for target in targets {
             let Some(version) = per_target.get(&target.name) else { continue };
-            let marker = target_marker(target, all_targets);
-            pins.push(NewPin { name: name.clone(), version: version.clone(), marker });
+            let marker = target_marker_in(tree, target, all_targets);
+            pins.push(NewPin { name: name.clone(), version: version.clone(), marker, replaces: Vec::new() });
         }
     }
     Ok(pins)
+}
+
+/// The version at which every target of the table locks a package: the fresh version for a
+/// selected target, the committed lockfile's for the others. `None` when a target lacks the
+/// package or its lockfile, or when two versions differ.
+fn shared_version(
+    name: &str,
+    fresh_versions: &BTreeMap<String, String>,
+    unselected: &[(&Target, Lockfile)],
+    all_targets: &[Target],
+) -> Option<String> {
+    let package = crate::requirements::PackageName::new(name.to_string()).ok()?;
+    let mut versions = BTreeSet::new();
+    for target in all_targets {
+        let version = match fresh_versions.get(&target.name) {
+            Some(version) => version.clone(),
+            None => {
+                let (_, lockfile) = unselected.iter().find(|(other, _)| other.name == target.name)?;
+                lockfile.get(&package)?.version_string()
+            }
+        };
+        versions.insert(version);
+    }
+    (versions.len() == 1).then(|| versions.into_iter().next().expect("one version"))
 }
 
 fn print_history(history: &[Round]) {
@@ -260,4 +315,16 @@ fn copy_folder(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_count_plural() {
+        assert_eq!(rounds_text(1), "1 round");
+        assert_eq!(rounds_text(2), "2 rounds");
+        assert_eq!(rounds_text(5), "5 rounds");
+    }
 }

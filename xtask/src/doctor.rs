@@ -17,7 +17,7 @@ pub struct Args {}
 struct Check {
     name: &'static str,
     found: Option<String>,
-    /// What to do when the tool is missing.
+    /// Advice for when the tool is missing.
     advice: String,
     /// A remark on what was found, such as a version that differs from the pin.
     remark: String,

@@ -24,7 +24,7 @@ impl Project {
     /// Finds the repository root and reads its target table.
     ///
     /// The root is the nearest folder, from the current directory upwards, whose `Cargo.toml`
-    /// holds `[workspace.metadata.xtask]`; outside such a checkout it is the workspace this
+    /// contains `[workspace.metadata.xtask]`; outside such a checkout it is the workspace this
     /// binary was built from.
     pub fn discover(requirements_dir: Option<PathBuf>, verbose: bool) -> Result<Project> {
         let cwd = std::env::current_dir()
@@ -62,12 +62,12 @@ impl Project {
         self.requirements_dir.join(&target.lockfile)
     }
 
-    /// The folder for tool environments and scratch files: `ROOT/target/xtask`.
+    /// Returns the folder for tool environments and scratch files: `ROOT/target/xtask`.
     pub fn work_dir(&self) -> PathBuf {
         self.root.join("target").join("xtask")
     }
 
-    /// The Dockerfile at the repository root.
+    /// Returns the path of the Dockerfile at the repository root.
     pub fn dockerfile(&self) -> PathBuf {
         self.root.join("Dockerfile")
     }

@@ -223,12 +223,34 @@ impl Report {
         }
     }
 
+    /// Builds the report of a run that stopped on an error before it could check anything. It
+    /// holds one `invalid-input` (exit 2) or `tool-failed` (exit 3) error finding whose message
+    /// is the whole error chain, so that `--format json` still prints one object on stdout.
+    pub fn for_error(err: &anyhow::Error) -> Report {
+        let kind = match crate::exit::category_of(err) {
+            Category::Invalid => "invalid-input",
+            Category::External | Category::Findings => "tool-failed",
+        };
+        Report::new(vec![Finding::error(kind, format!("{err:#}"))])
+    }
+
     /// Prints the report on stdout and a one-line summary on stderr, and returns the outcome.
     pub fn print(&self, format: Format) -> Outcome {
         print!("{}", self.render(format));
         eprintln!("{} error(s), {} warning(s)", self.error_count(), self.warning_count());
         self.outcome()
     }
+}
+
+/// Runs a checking command's body. Under `--format json`, an error that stops the run before
+/// it reports is also printed on stdout as a report (see [`Report::for_error`]). The error is
+/// returned unchanged, so the human message still goes to stderr with its exit code.
+pub fn run_reporting_errors(format: Format, body: impl FnOnce() -> anyhow::Result<Outcome>) -> anyhow::Result<Outcome> {
+    let result = body();
+    if let (Format::Json, Err(err)) = (format, &result) {
+        print!("{}", Report::for_error(err).render(Format::Json));
+    }
+    result
 }
 
 /// Whether the process runs inside GitHub Actions.
@@ -290,6 +312,25 @@ mod tests {
         assert!(first["target"].is_null());
         assert_eq!(first["old_version"], "1.0");
         assert_eq!(first["new_version"], "1.1");
+    }
+
+    #[test]
+    fn error_report_kind_follows_category() {
+        use anyhow::Context;
+
+        let cases = [
+            (crate::exit::invalid("bad pin").context("reading requirements.in"), "invalid-input", "reading requirements.in: bad pin"),
+            (crate::exit::external("uv failed"), "tool-failed", "uv failed"),
+            (anyhow::anyhow!("disk full"), "tool-failed", "disk full"),
+        ];
+        for (err, kind, message) in cases {
+            let report = Report::for_error(&err);
+            let value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+            assert_eq!(value["ok"], false, "{kind}");
+            assert_eq!(value["findings"][0]["kind"], kind);
+            assert_eq!(value["findings"][0]["severity"], "error");
+            assert_eq!(value["findings"][0]["message"], message);
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::requirements::{redact_url, ParseError};
 use crate::targets::Target;
 use crate::tools;
 
-/// Which resolver produces a lockfile.
+/// Resolver backend that produces a lockfile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Resolver {
     /// pip-tools' pip-compile: resolves only for the host's platform and Python.
@@ -34,7 +34,7 @@ pub enum Resolver {
 }
 
 impl Resolver {
-    /// The backend named by a lockfile header's tool (`pip-compile` or `uv`).
+    /// Maps a lockfile header's tool (`pip-compile` or `uv`) to its backend.
     pub fn from_header_tool(tool: &str) -> Option<Resolver> {
         match tool {
             "pip-compile" => Some(Resolver::PipCompile),
@@ -51,7 +51,7 @@ impl Resolver {
     }
 }
 
-/// Which preferred pins to drop.
+/// Preferred pins to drop.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Upgrade {
     /// Keep every pin of the existing lockfile as a preference.
@@ -126,6 +126,20 @@ pub fn resolve(request: &ResolveRequest) -> Result<Resolution> {
     Ok(Resolution { text, lockfile })
 }
 
+/// Checks what can be checked before any resolver runs: requirements.in parses, some
+/// requirement applies to the target, no two pins for it conflict, and pip-compile runs only
+/// on a matching host. Running this for every target first means invalid input changes no
+/// lockfile at all. It reads requirements.in and its includes and starts no process.
+pub fn preflight(request: &ResolveRequest) -> Result<()> {
+    let tree = load_requirements(request.project, &request.source_dir)?;
+    reject_inactive_requirements_only(request, &tree)?;
+    reject_conflicting_pins(request, &tree)?;
+    if request.resolver == Resolver::PipCompile {
+        pip_compile::check_host(request)?;
+    }
+    Ok(())
+}
+
 /// Runs several resolutions in parallel, one thread each, returning results in request order.
 pub fn resolve_all(requests: &[ResolveRequest]) -> Vec<Result<Resolution>> {
     std::thread::scope(|scope| {
@@ -195,6 +209,31 @@ fn reject_inactive_requirements_only(request: &ResolveRequest, tree: &Requiremen
         .into());
     }
     Ok(())
+}
+
+/// Fails when two pins that apply to the target admit no common version, which every resolver
+/// would report only as an unsolvable resolution.
+fn reject_conflicting_pins(request: &ResolveRequest, tree: &RequirementsTree) -> Result<()> {
+    let env = request.target.marker_environment(&request.python_version)?;
+    let conflict = tree.clashing_pins(&env).into_iter().find_map(|clash| match clash {
+        input::PinClash::Conflict(first, second) => Some((first, second)),
+        input::PinClash::Duplicate(..) => None,
+    });
+    let Some((first, second)) = conflict else { return Ok(()) };
+    Err(ParseError::new(
+        &second.file,
+        second.line,
+        format!(
+            "`{}` conflicts with `{}` at {}:{}: both apply to target `{}` and no version satisfies both",
+            second.text,
+            first.text,
+            crate::project::display_path(&first.file),
+            first.line,
+            request.target.name
+        ),
+    )
+    .with_hint("keep one of the two pins, or give each a marker for its own target")
+    .into())
 }
 
 /// Copies the regular files of a folder tree (requirements.in and anything it includes).
@@ -296,7 +335,7 @@ fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Re
     Err(external(message))
 }
 
-/// Whether resolver output reports a network failure rather than a resolution conflict.
+/// Checks whether resolver output reports a network failure rather than a resolution conflict.
 fn looks_unreachable(stderr: &str) -> bool {
     const SIGNS: &[&str] = &[
         "dns error",

@@ -66,7 +66,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// The Docker architecture (`amd64`), which is what `TARGETARCH` holds in a Dockerfile.
+    /// The Docker architecture (`amd64`), which is the value of `TARGETARCH` in a Dockerfile.
     pub fn docker_arch(&self) -> &str {
         self.platform.split('/').nth(1).unwrap_or(&self.platform)
     }
@@ -116,7 +116,7 @@ impl Target {
         }
     }
 
-    /// All build constraints for this target: the table-wide ones, then its own.
+    /// Returns this target's build constraints: the table-wide ones, then its own.
     pub fn all_build_constraints<'a>(&'a self, table: &'a TargetTable) -> Vec<&'a str> {
         table.build_constraints.iter().chain(&self.build_constraints).map(String::as_str).collect()
     }
@@ -242,7 +242,7 @@ impl TargetTable {
         self.targets.iter().map(|target| target.name.as_str()).collect()
     }
 
-    /// The target whose Docker platform is `platform` (`linux/arm64`).
+    /// Finds the target whose Docker platform is `platform` (`linux/arm64`).
     pub fn by_platform(&self, platform: &str) -> Option<&Target> {
         self.targets.iter().find(|target| target.platform == platform)
     }

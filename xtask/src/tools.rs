@@ -27,7 +27,6 @@ const PASSED_SETTINGS: &[&str] = &[
     "UV_CACHE_DIR",
     "UV_HTTP_TIMEOUT",
     "UV_NATIVE_TLS",
-    "UV_OFFLINE",
 ];
 
 /// A located pip-compile with the interpreter it runs on.
@@ -242,7 +241,7 @@ fn uv_version(program: &Path) -> Option<String> {
     text.split_whitespace().nth(1).map(str::to_string)
 }
 
-/// The last `count` non-empty lines of a tool's output.
+/// Returns the last `count` non-empty lines of a tool's output.
 pub fn last_lines(text: &str, count: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(count)..].join("\n")

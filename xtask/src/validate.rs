@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::exit::Outcome;
-use crate::project::Project;
+use crate::exit::{invalid, Outcome};
+use crate::project::{display_path, Project};
 use crate::report::{Finding, Format, Report};
 
 pub use inputs::{Inputs, TargetInputs};
@@ -38,9 +38,19 @@ pub struct Args {
 }
 
 pub fn run(project: &Project, args: Args) -> Result<Outcome> {
-    let dockerfile = dockerfile_to_check(project, args.dockerfile.as_deref());
-    let report = check(project, dockerfile.as_deref(), args.strict)?;
-    Ok(report.print(args.format))
+    crate::report::run_reporting_errors(args.format, || {
+        if let Some(path) = &args.dockerfile {
+            if !path.is_file() {
+                return Err(invalid(format!(
+                    "--dockerfile {}: no such file; pass the path of the Dockerfile to check",
+                    display_path(path)
+                )));
+            }
+        }
+        let dockerfile = dockerfile_to_check(project, args.dockerfile.as_deref());
+        let report = check(project, dockerfile.as_deref(), args.strict)?;
+        Ok(report.print(args.format))
+    })
 }
 
 /// Runs every static check and returns whether no finding is an error, after printing the
@@ -114,11 +124,96 @@ pub fn target_marker(target: &crate::targets::Target, all: &[crate::targets::Tar
     None
 }
 
+/// Chooses the marker for a pin meant only for `target`, spelled as requirements.in already
+/// spells it. That is the marker of the first pin that holds for `target` and for no other
+/// target and that tests only variables which distinguish platforms. Without such a pin it is
+/// [`target_marker`]. Each target is evaluated under the table's Python version.
+pub fn target_marker_in(
+    tree: &crate::requirements::input::RequirementsTree,
+    target: &crate::targets::Target,
+    all: &[crate::targets::Target],
+) -> Option<String> {
+    const PLATFORM_VARIABLES: &[&str] =
+        &["platform_machine", "sys_platform", "platform_system", "os_name", "implementation_name"];
+    let environments: Vec<(&str, pep508_rs::MarkerEnvironment)> = all
+        .iter()
+        .filter_map(|candidate| Some((candidate.name.as_str(), candidate.marker_environment(&candidate.python_version).ok()?)))
+        .collect();
+    let selects_only_target = |pin: &crate::requirements::input::Pin| {
+        environments.iter().all(|(name, env)| pin.applies_to(env) == (*name == target.name))
+    };
+    let platform_only = |marker: &str| {
+        marker
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| is_marker_variable(word))
+            .all(|word| PLATFORM_VARIABLES.contains(&word))
+    };
+    tree.pins()
+        .filter(|pin| pin.marker_text.as_deref().is_some_and(platform_only))
+        .find(|pin| selects_only_target(pin))
+        .and_then(|pin| pin.marker_text.clone())
+        .or_else(|| target_marker(target, all))
+}
+
+/// Checks whether a word of a marker expression is a PEP 508 environment marker variable.
+fn is_marker_variable(word: &str) -> bool {
+    const VARIABLES: &[&str] = &[
+        "os_name",
+        "sys_platform",
+        "platform_machine",
+        "platform_python_implementation",
+        "platform_release",
+        "platform_system",
+        "platform_version",
+        "python_version",
+        "python_full_version",
+        "implementation_name",
+        "implementation_version",
+        "extra",
+    ];
+    VARIABLES.contains(&word)
+}
+
 /// A requirements.in line pinning `name` at `version`, restricted to `target` when `marker`
 /// is given.
 pub fn suggested_pin(name: &str, version: &str, marker: Option<&str>) -> String {
     match marker {
         Some(marker) => format!("{name}=={version} ; {marker}"),
         None => format!("{name}=={version}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::requirements::input::{self, RequirementsTree};
+
+    fn tree(text: &str) -> RequirementsTree {
+        let file = input::parse(text, Path::new("requirements.in")).unwrap();
+        RequirementsTree { files: vec![file], constraints: Vec::new() }
+    }
+
+    #[test]
+    fn target_marker_spelled_as_requirements_in() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let targets = crate::targets::TargetTable::load(&manifest).unwrap().targets;
+        let (amd64, arm64) = (&targets[0], &targets[1]);
+        let both_spellings = "platform_machine == \"arm64\" or platform_machine == \"aarch64\"";
+        let cases = [
+            ("no pins", "", amd64, "platform_machine == \"x86_64\""),
+            ("no pins", "", arm64, "platform_machine == \"aarch64\""),
+            ("real data", "torch==1.13.1; platform_machine == \"arm64\" or platform_machine == \"aarch64\"\n", arm64, both_spellings),
+            ("other target's pin", "torch==1.13.1; platform_machine == \"arm64\" or platform_machine == \"aarch64\"\n", amd64, "platform_machine == \"x86_64\""),
+            ("single quotes", "decord==0.6.0; platform_machine=='x86_64'\n", amd64, "platform_machine=='x86_64'"),
+            ("python condition", "a==1; platform_machine == 'x86_64' and python_version < '3.12'\n", amd64, "platform_machine == \"x86_64\""),
+            ("holds for both", "a==1; sys_platform == 'linux'\n", arm64, "platform_machine == \"aarch64\""),
+            ("macOS only", "a==1; platform_machine == 'arm64'\n", arm64, "platform_machine == \"aarch64\""),
+        ];
+        for (name, text, target, expected) in cases {
+            let marker = target_marker_in(&tree(text), target, &targets);
+            assert_eq!(marker.as_deref(), Some(expected), "{name} for {}", target.name);
+        }
     }
 }

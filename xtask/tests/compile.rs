@@ -381,3 +381,23 @@ fn uv_reproduces_real_pip_compile_lockfile() {
     assert!(differing.is_empty(), "first differing lines (committed, uv): {differing:?}");
     assert_eq!(committed_body.lines().count(), fresh_body.lines().count());
 }
+
+#[test]
+fn invalid_input_for_one_target_writes_nothing() {
+    if std::env::consts::ARCH != "x86_64" {
+        return common::skip_or_fail("this case assumes an x86_64 host");
+    }
+    let fixture = Fixture::new();
+    let output = fixture.compile(&["--arch", "all", "--resolver", "pip-compile"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(!fixture.path().join("amd64-gpu-requirements.txt").exists());
+    assert!(!fixture.path().join("arm64-requirements.txt").exists());
+}
+
+#[test]
+fn upgrade_package_must_be_a_name() {
+    let fixture = Fixture::new();
+    let output = fixture.compile(&["--arch", "arm64", "--resolver", "uv", "--upgrade-package", "beta==2"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("without a version"), "{}", stderr(&output));
+}

@@ -139,6 +139,42 @@ fn per_target_versions_pinned_with_markers() {
 }
 
 #[test]
+fn converge_per_target_merges_pins() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "arm64"]), 0);
+    let after_arm64 = fixture.read("requirements.in");
+    assert!(after_arm64.ends_with("\nlib==1.1 ; platform_machine == \"aarch64\"\n"), "amd64 still locks 1.0:\n{after_arm64}");
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "amd64-gpu"]), 0);
+    let after_amd64 = fixture.read("requirements.in");
+    assert_eq!(after_amd64.matches("lib==").count(), 1, "{after_amd64}");
+    assert!(after_amd64.ends_with("\nlib==1.1\n"), "{after_amd64}");
+    assert!(fixture.read(AMD64).contains("\nlib==1.1\n"), "{}", fixture.read(AMD64));
+
+    let validate = fixture.xtask(&["validate", "--format", "json"]);
+    assert_exit(&validate, 0);
+    let report: Value = serde_json::from_slice(&validate.stdout).unwrap();
+    assert_eq!(kinds(&report), Vec::<String>::new(), "{report:#}");
+}
+
+#[test]
+fn other_target_at_same_version_gets_no_marker() {
+    let fixture = Fixture::new("wheels");
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+    assert_exit(&fixture.xtask(&["compile", "--arch", "arm64", "--resolver", "uv"]), 0);
+    std::fs::remove_file(fixture.path().join("wheels/lib-1.1-py3-none-any.whl")).unwrap();
+    assert_exit(&fixture.xtask(&["compile", "--arch", "amd64-gpu", "--resolver", "uv"]), 0);
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+
+    assert_exit(&fixture.xtask(&["converge", "--arch", "amd64-gpu"]), 0);
+    let after = fixture.read("requirements.in");
+    assert!(after.ends_with("\nlib==1.1\n"), "arm64 already locks 1.1:\n{after}");
+}
+
+#[test]
 fn resolver_failure_exits_3_and_writes_nothing() {
     let fixture = Fixture::new("wheels");
     assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
@@ -152,6 +188,77 @@ fn resolver_failure_exits_3_and_writes_nothing() {
     assert_exit(&output, 3);
     assert_eq!(fixture.read("requirements.in"), broken);
     assert_eq!(fixture.read(AMD64), lockfile);
+}
+
+#[test]
+fn unresolvable_targets_reported_as_findings() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let broken = fixture.read("requirements.in").replace("app==1.0", "app==9.9");
+    std::fs::write(fixture.path().join("requirements.in"), broken).unwrap();
+
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(kinds(&report), ["resolution-failed:-:amd64-gpu", "resolution-failed:-:arm64"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["file"].as_str().unwrap(), fixture.path().join(AMD64).display().to_string());
+    assert!(finding["message"].as_str().unwrap().contains("uv failed to resolve target `amd64-gpu`"), "{finding:#}");
+
+    let output = fixture.xtask(&["check-converged"]);
+    assert_exit(&output, 3);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().filter(|line| line.contains("error[resolution-failed]")).count(), 2, "{stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2 error(s), 0 warning(s)"));
+}
+
+#[test]
+fn invalid_usage_for_one_target_exits_2() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let foreign = if std::env::consts::ARCH == "x86_64" { "arm64" } else { "amd64-gpu" };
+
+    let (code, report) = fixture.check_converged(&["--resolver", "pip-compile", "--arch", foreign]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(kinds(&report), [format!("resolution-failed:-:{foreign}")]);
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("pip-compile cannot resolve target"));
+}
+
+#[test]
+fn json_report_on_invalid_input() {
+    let fixture = Fixture::new("wheels");
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["kind"], "invalid-input");
+    assert!(finding["message"].as_str().unwrap().contains("cannot read the amd64-gpu lockfile"), "{finding:#}");
+
+    let output = fixture.xtask(&["check-converged", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: cannot read the amd64-gpu lockfile"));
+}
+
+#[test]
+fn conflicting_pins_rejected_before_resolving() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    let conflicting = fixture.read("requirements.in") + "lib==1.0\nLib==2.0\n";
+    std::fs::write(fixture.path().join("requirements.in"), &conflicting).unwrap();
+
+    let output = fixture.xtask(&["converge"]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("requirements.in:8: `Lib==2.0` conflicts with `lib==1.0` at "), "{stderr}");
+    assert!(stderr.contains("requirements.in:7"), "{stderr}");
+    assert!(!stderr.contains("resolving"), "no resolver may run:\n{stderr}");
+    assert_eq!(fixture.read("requirements.in"), conflicting);
+
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 2);
+    let (code, report) = fixture.check_converged(&[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(kinds(&report), ["resolution-failed:-:amd64-gpu", "resolution-failed:-:arm64"]);
 }
 
 #[test]

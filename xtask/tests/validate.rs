@@ -139,6 +139,33 @@ fn finding_kinds_table() {
             vec!["error[pin-missing] amd64-gpu requirements.in:4", "error[pin-missing] arm64 requirements.in:4"],
         ),
         (
+            "conflicting pins spelled differently",
+            |case| case.requirements_in.push_str("Six==1.16.0\n"),
+            1,
+            vec![
+                "error[conflicting-pins] amd64-gpu requirements.in:4",
+                "error[conflicting-pins] arm64 requirements.in:4",
+                "error[version-mismatch] amd64-gpu amd64-gpu-requirements.txt:7",
+                "error[version-mismatch] arm64 arm64-requirements.txt:7",
+            ],
+        ),
+        (
+            "conflicting pin for one target",
+            |case| case.requirements_in.push_str("six==1.16.0; platform_machine == \"aarch64\"\n"),
+            1,
+            vec![
+                "error[conflicting-pins] arm64 requirements.in:4",
+                "error[marker-missing] arm64 arm64-requirements.txt:7",
+                "error[version-mismatch] arm64 arm64-requirements.txt:7",
+            ],
+        ),
+        (
+            "same pin twice",
+            |case| case.requirements_in.push_str("six==1.14.0\n"),
+            0,
+            vec!["warning[duplicate-pin] amd64-gpu requirements.in:4", "warning[duplicate-pin] arm64 requirements.in:4"],
+        ),
+        (
             "version mismatch",
             |case| case.arm64 = case.arm64.replace("six==1.14.0", "six==1.16.0"),
             1,
@@ -401,4 +428,27 @@ fn text_output_and_annotations() {
         stdout.lines().any(|line| line.starts_with("::error file=./arm64-requirements.txt,line=7,title=version-mismatch::six 1.16.0")),
         "{stdout}"
     );
+}
+
+#[test]
+fn missing_dockerfile_is_invalid_input() {
+    let mut case = Case::base();
+    case.args = vec!["--dockerfile".into(), "nope".into()];
+    let (code, report) = case.run();
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(report["findings"][0]["kind"], "invalid-input");
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("--dockerfile nope"), "{report:#}");
+}
+
+#[test]
+fn parse_error_prints_json_report() {
+    let mut case = Case::base();
+    case.requirements_in.push_str("torch==1.0; platform_machin == \"x86_64\"\n");
+    let (code, report) = case.run();
+    assert_eq!(code, 2);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"][0]["kind"], "invalid-input");
+    assert!(report["findings"][0]["message"].as_str().unwrap().contains("requirements.in:4:13"), "{report:#}");
 }

@@ -123,6 +123,25 @@ fn merged_lockfile_rejected() {
     assert!(duplicates[0]["message"].as_str().unwrap().contains("each target needs its own file"));
     let foreign = findings_of(&report, "foreign-pin");
     assert_eq!(foreign.len(), 3, "torch, torchaudio and torchvision for arm64: {:#?}", errors(&report));
+
+    let summary = &report["findings"][0];
+    assert_eq!(summary["kind"], "duplicate-package");
+    assert_eq!(summary["file"].as_str().unwrap(), dir.path().join(AMD64).display().to_string());
+    assert!(summary["line"].is_null());
+    assert!(summary["package"].is_null());
+    let message = summary["message"].as_str().unwrap();
+    assert!(message.contains("looks like a merge of several targets' lockfiles"), "{message}");
+    assert!(message.contains("each target needs its own file"), "{message}");
+    assert_eq!(duplicates.iter().filter(|finding| finding["line"].is_null()).count(), 1);
+
+    let duplicate_lines: Vec<&Value> = duplicates.iter().map(|finding| &finding["line"]).collect();
+    let unpinned = findings_of(&report, "unpinned-transitive");
+    let repeated: Vec<&&Value> = unpinned.iter().filter(|finding| finding["target"] == "amd64-gpu" && duplicate_lines.contains(&&finding["line"])).collect();
+    assert!(repeated.is_empty(), "warnings on repeated lines: {repeated:#?}");
+    let amd64_names: Vec<&str> =
+        unpinned.iter().filter(|finding| finding["target"] == "amd64-gpu").map(|finding| finding["package"].as_str().unwrap()).collect();
+    let distinct: std::collections::BTreeSet<&str> = amd64_names.iter().copied().collect();
+    assert_eq!(amd64_names.len(), distinct.len(), "one warning per package: {amd64_names:?}");
 }
 
 #[test]
@@ -162,11 +181,16 @@ fn transitive_bump_on_one_target_drifts() {
     assert_eq!(code, 1);
     let drift = findings_of(&report, "cross-target-drift");
     assert_eq!(drift.len(), 2, "{:#?}", errors(&report));
+    for finding in &drift {
+        assert_eq!(finding["suggestion"], "aiosignal==1.3.2", "one pin for every target comes first");
+    }
     let arm64 = drift.iter().find(|finding| finding["target"] == "arm64").unwrap();
-    assert_eq!(arm64["suggestion"], "aiosignal==1.3.1 ; platform_machine == \"aarch64\"");
     let message = arm64["message"].as_str().unwrap();
-    assert!(message.contains("1.3.1"), "{message}");
-    assert!(message.contains("1.3.2"), "{message}");
+    let shared = message.find("`aiosignal==1.3.2`").expect(message);
+    let per_target = message
+        .find("`aiosignal==1.3.1 ; platform_machine == \"arm64\" or platform_machine == \"aarch64\"`")
+        .expect("the per-target pin uses requirements.in's marker spelling");
+    assert!(shared < per_target, "{message}");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! glibc Linux target accepts them: `py3`/`py3X`/`cp3X` Python tags, `none`, `abi3` and the
 //! interpreter's ABI, and `any`, `linux_ARCH` and manylinux tags up to the target's glibc.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -26,9 +26,9 @@ use crate::targets::Target;
 pub const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 
 /// Parallel index requests at most.
-const MAX_PARALLEL_REQUESTS: usize = 16;
+const MAX_PARALLEL_REQUESTS: usize = 8;
 
-/// A location a target's distributions come from.
+/// Where a target's distributions come from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
     /// A simple repository API base URL.
@@ -48,7 +48,7 @@ impl Source {
     }
 }
 
-/// Lists the sources a target installs from: requirements.in's `--index-url` (else PyPI),
+/// The sources a target installs from: requirements.in's `--index-url` (else PyPI),
 /// `--extra-index-url`, `--find-links` (folders relative to `base_dir`) and `--no-index`, and
 /// the target table's extra index URLs.
 pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec<Source> {
@@ -86,7 +86,7 @@ pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec
     result
 }
 
-/// The platform and Python that pip on a target accepts wheels for.
+/// What pip on a target accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
     /// `x86_64` or `aarch64`, as in wheel platform tags.
@@ -149,7 +149,7 @@ impl Platform {
         arch == self.arch && self.glibc.is_none_or(|own| (major, minor) <= own)
     }
 
-    /// Returns whether pip on this platform installs a wheel with these compressed tag sets.
+    /// Whether pip on this platform installs a wheel with these compressed tag sets.
     pub fn accepts(&self, python: &str, abi: &str, platform: &str) -> bool {
         python.split('.').any(|python| {
             abi.split('.').any(|abi| self.python_tag_ok(python, abi) && platform.split('.').any(|tag| self.platform_tag_ok(tag)))
@@ -187,6 +187,27 @@ pub fn parse_file_name(file_name: &str) -> Option<Distribution> {
     Some(Distribution::Sdist { name: normalize_name(name), version: Version::from_str(version).ok()? })
 }
 
+/// The reason a source gave no file list for a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListError {
+    /// No connection could be made (DNS, refused, timed out, TLS), so the source is marked
+    /// down and skipped for the remaining packages.
+    Unreachable(String),
+    /// The source responded, but not with a usable file list.
+    Failed(String),
+    /// Not requested, because the source was already marked down.
+    Skipped,
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListError::Unreachable(message) | ListError::Failed(message) => f.write_str(message),
+            ListError::Skipped => f.write_str("skipped because the source is down"),
+        }
+    }
+}
+
 /// A request for the files of a package on a source. The version is set only for PyPI, which
 /// lists one release's files through its JSON API (`/pypi/NAME/VERSION/json`), a far smaller
 /// response than the simple API's page of every release.
@@ -203,13 +224,14 @@ fn is_pypi(url: &str) -> bool {
 
 /// Lists the distribution file names of a package on a source, at least those of `version`
 /// when it is given. A package the source does not have is an empty list.
-pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ureq::Agent) -> Result<Vec<String>> {
+pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ureq::Agent) -> Result<Vec<String>, ListError> {
     if let (Source::Index(base), Some(version)) = (source, version) {
         let root = base.trim_end_matches('/').trim_end_matches("/simple");
         let url = format!("{root}/pypi/{}/{version}/json", normalize_name(name));
         // A mirror may serve only the simple API, so a missing release falls back to it.
         if let Some((_, body)) = fetch(agent, &url)? {
-            return release_file_names(&body).map_err(|err| external(format!("invalid JSON from {}: {err}", redact_url(&url))));
+            return release_file_names(&body)
+                .map_err(|err| ListError::Failed(format!("invalid JSON from {}: {err}", redact_url(&url))));
         }
     }
     match source {
@@ -217,7 +239,7 @@ pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ur
             let entries = match std::fs::read_dir(dir) {
                 Ok(entries) => entries,
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-                Err(err) => return Err(external(format!("cannot list find-links folder {}: {err}", dir.display()))),
+                Err(err) => return Err(ListError::Failed(format!("cannot list find-links folder {}: {err}", dir.display()))),
             };
             Ok(entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
         }
@@ -226,7 +248,8 @@ pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ur
             let url = format!("{}/{}/", base.trim_end_matches('/'), normalize_name(name));
             let Some((content_type, body)) = fetch(agent, &url)? else { return Ok(Vec::new()) };
             if content_type.contains("json") {
-                json_file_names(&body).map_err(|err| external(format!("invalid simple API response from {}: {err}", redact_url(&url))))
+                json_file_names(&body)
+                    .map_err(|err| ListError::Failed(format!("invalid simple API response from {}: {err}", redact_url(&url))))
             } else {
                 Ok(html_file_names(&body))
             }
@@ -235,7 +258,7 @@ pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ur
 }
 
 /// GETs a URL asking for PEP 691 JSON first; a 404 is `None`.
-fn fetch(agent: &ureq::Agent, url: &str) -> Result<Option<(String, String)>> {
+fn fetch(agent: &ureq::Agent, url: &str) -> Result<Option<(String, String)>, ListError> {
     let response = agent
         .get(url)
         .set("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
@@ -245,11 +268,18 @@ fn fetch(agent: &ureq::Agent, url: &str) -> Result<Option<(String, String)>> {
             let content_type = response.content_type().to_string();
             let body = response
                 .into_string()
-                .map_err(|err| external(format!("reading {} failed: {err}", redact_url(url))))?;
+                .map_err(|err| ListError::Failed(format!("reading {} failed: {err}", redact_url(url))))?;
             Ok(Some((content_type, body)))
         }
         Err(ureq::Error::Status(404, _)) => Ok(None),
-        Err(err) => Err(external(format!("GET {} failed: {}", redact_url(url), redact_url(&err.to_string())))),
+        Err(err) => {
+            let message = format!("GET {} failed: {}", redact_url(url), redact_url(&err.to_string()));
+            let no_connection = matches!(
+                err.kind(),
+                ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed | ureq::ErrorKind::ProxyConnect
+            );
+            Err(if no_connection { ListError::Unreachable(message) } else { ListError::Failed(message) })
+        }
     }
 }
 
@@ -325,8 +355,11 @@ pub struct TargetCheck<'a> {
 }
 
 /// Checks every locked version of every target. File lists are fetched once per source and
-/// package, in parallel. Returns the findings, or an external error when a source could not
-/// be read.
+/// package, in parallel. A source that fails to connect is marked down after its first
+/// failure and skipped from then on, with one warning naming it, and so is a source whose
+/// requests fail otherwise. A version that has no fitting wheel on the sources that responded
+/// is not judged when a source that failed might have it. The result is an external error
+/// only when no source responded at all.
 pub fn check(checks: &[TargetCheck]) -> Result<Vec<Finding>> {
     let mut jobs: Vec<Job> = Vec::new();
     for check in checks {
@@ -341,23 +374,21 @@ pub fn check(checks: &[TargetCheck]) -> Result<Vec<Finding>> {
     jobs.dedup();
 
     let listings = fetch_all(&jobs);
-    let mut failures = Vec::new();
-    for (key, result) in &listings {
-        if let Err(err) = result {
-            failures.push(format!("{} for {}: {err}", key.0.describe(), key.1));
-        }
-    }
-    if !failures.is_empty() {
-        failures.sort();
-        let count = failures.len();
-        failures.truncate(5);
+    if !jobs.is_empty() && listings.values().all(Result::is_err) {
+        let mut examples: Vec<String> = listings
+            .iter()
+            .filter(|(_, result)| !matches!(result, Err(ListError::Skipped)))
+            .map(|((source, name, _), result)| format!("{} for {name}: {}", source.describe(), result.as_ref().unwrap_err()))
+            .collect();
+        examples.truncate(5);
         return Err(external(format!(
-            "cannot check wheel availability: {count} index requests failed, for example:\n  {}",
-            failures.join("\n  ")
+            "cannot check wheel availability: no index or find-links location responded, for example:\n  {}",
+            examples.join("\n  ")
         )));
     }
 
     let mut findings = Vec::new();
+    let mut unjudged: BTreeMap<Source, usize> = BTreeMap::new();
     for check in checks {
         let env = check.target.marker_environment(&check.python_version)?;
         let platform = Platform::for_target(check.target, &check.python_version);
@@ -366,19 +397,69 @@ pub fn check(checks: &[TargetCheck]) -> Result<Vec<Finding>> {
             if !package.applies_to(&env) {
                 continue;
             }
-            let files: Vec<&String> = check
+            let results: Vec<(&Source, &Result<Vec<String>, ListError>)> = check
                 .sources
                 .iter()
-                .filter_map(|source| listings.get(&job(source, package.name.as_ref(), version)))
-                .filter_map(|result| result.as_ref().ok())
-                .flatten()
+                .filter_map(|source| Some((source, listings.get(&job(source, package.name.as_ref(), version))?)))
                 .collect();
-            if let Some(finding) = judge(check, &platform, package.name.as_ref(), version, &files) {
+            let files: Vec<&String> = results.iter().filter_map(|(_, result)| result.as_ref().ok()).flatten().collect();
+            let Some(finding) = judge(check, &platform, package.name.as_ref(), version, &files) else { continue };
+            let failed: Vec<&Source> = results.iter().filter(|(_, result)| result.is_err()).map(|(source, _)| *source).collect();
+            if failed.is_empty() {
                 findings.push(finding.package(&package.name).at(&check.file, Some(package.line)));
+            } else {
+                for source in failed {
+                    *unjudged.entry(source.clone()).or_default() += 1;
+                }
             }
         }
     }
+    findings.extend(source_warnings(&listings, &unjudged));
     Ok(findings)
+}
+
+/// Builds one warning per source that failed: `index-unreachable` when no connection could be
+/// made, else `index-failed`. Each names the first error and how many versions went unjudged.
+fn source_warnings(listings: &Listings, unjudged: &BTreeMap<Source, usize>) -> Vec<Finding> {
+    let mut first_errors: BTreeMap<&Source, &ListError> = BTreeMap::new();
+    let mut failed_requests: BTreeMap<&Source, usize> = BTreeMap::new();
+    for ((source, _, _), result) in listings {
+        let Err(err) = result else { continue };
+        *failed_requests.entry(source).or_default() += 1;
+        if !matches!(err, ListError::Skipped) {
+            first_errors.entry(source).or_insert(err);
+        }
+    }
+
+    let mut findings = Vec::new();
+    for (source, err) in first_errors {
+        let unjudged = unjudged.get(source).copied().unwrap_or(0);
+        let consequence = if unjudged == 0 {
+            String::new()
+        } else {
+            format!("; {unjudged} locked version(s) with no fitting wheel elsewhere were not judged")
+        };
+        let finding = match err {
+            ListError::Unreachable(_) => Finding::warning(
+                "index-unreachable",
+                format!(
+                    "{} could not be reached ({err}), so the wheel check skipped it for the remaining \
+                     packages and used the other sources{consequence}",
+                    source.describe()
+                ),
+            ),
+            _ => Finding::warning(
+                "index-failed",
+                format!(
+                    "{} of the file list requests to {} failed, for example: {err}{consequence}",
+                    failed_requests[source],
+                    source.describe()
+                ),
+            ),
+        };
+        findings.push(finding);
+    }
+    findings
 }
 
 /// Decides whether one locked version installs on the platform.
@@ -431,21 +512,32 @@ fn judge(check: &TargetCheck, platform: &Platform, name: &str, version: &Version
     Some(finding.target(target))
 }
 
-type Listings = BTreeMap<Job, Result<Vec<String>>>;
+type Listings = BTreeMap<Job, Result<Vec<String>, ListError>>;
 
+/// Runs the jobs on a few threads. After a source's first connection failure, its remaining
+/// jobs are recorded as [`ListError::Skipped`] without a request. Requests that other threads
+/// already started still finish, so a dead source gets at most one request per thread.
 fn fetch_all(jobs: &[Job]) -> Listings {
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .build();
     let queue = Mutex::new(jobs.iter());
+    let down: Mutex<BTreeSet<&Source>> = Mutex::new(BTreeSet::new());
     let results = Mutex::new(Listings::new());
     let workers = MAX_PARALLEL_REQUESTS.min(jobs.len()).max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let Some(job) = queue.lock().unwrap().next() else { break };
-                let result = list_files(&job.0, &job.1, job.2.as_deref(), &agent);
+                let result = if down.lock().unwrap().contains(&job.0) {
+                    Err(ListError::Skipped)
+                } else {
+                    list_files(&job.0, &job.1, job.2.as_deref(), &agent)
+                };
+                if let Err(ListError::Unreachable(_)) = &result {
+                    down.lock().unwrap().insert(&job.0);
+                }
                 results.lock().unwrap().insert(job.clone(), result);
             });
         }
@@ -488,6 +580,81 @@ mod tests {
             assert_eq!(accepts(&amd64, file_name), on_amd64, "{file_name} on amd64");
             assert_eq!(accepts(&arm64, file_name), on_arm64, "{file_name} on arm64");
         }
+    }
+
+    fn table_targets() -> Vec<Target> {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        crate::targets::TargetTable::load(&manifest).unwrap().targets
+    }
+
+    /// A lockfile of `count` packages and a find-links folder with a pure wheel for each,
+    /// except `missing`, which has none.
+    fn lockfile_and_wheels(count: usize, missing: &str) -> (Lockfile, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        for index in 0..count {
+            text.push_str(&format!("pkg{index}==1.0\n    # via app\n"));
+            std::fs::write(dir.path().join(format!("pkg{index}-1.0-py3-none-any.whl")), "").unwrap();
+        }
+        text.push_str(&format!("{missing}==1.0\n    # via app\n"));
+        let lockfile = crate::requirements::lockfile::parse(&text, Path::new("lock.txt")).unwrap();
+        (lockfile, dir)
+    }
+
+    /// An index that refuses connections: the loopback discard port, which these tests assume
+    /// nothing listens on.
+    const DEAD_INDEX: &str = "http://user:secret@127.0.0.1:9/simple";
+
+    #[test]
+    fn dead_index_marked_down_after_first_failure() {
+        let jobs: Vec<Job> = (0..40).map(|index| (Source::Index(DEAD_INDEX.into()), format!("pkg{index}"), None)).collect();
+        let listings = fetch_all(&jobs);
+        let requested = listings.values().filter(|result| matches!(result, Err(ListError::Unreachable(_)))).count();
+        let skipped = listings.values().filter(|result| matches!(result, Err(ListError::Skipped))).count();
+        assert!((1..=MAX_PARALLEL_REQUESTS).contains(&requested), "{requested} requests went out");
+        assert_eq!(requested + skipped, 40);
+    }
+
+    #[test]
+    fn dead_index_skipped_with_one_warning() {
+        let targets = table_targets();
+        let (lockfile, wheels) = lockfile_and_wheels(30, "only-on-dead-index");
+        let target_check = TargetCheck {
+            target: &targets[0],
+            file: "amd64.txt".into(),
+            lockfile: &lockfile,
+            python_version: "3.11".into(),
+            sources: vec![Source::Index(DEAD_INDEX.into()), Source::FindLinksDir(wheels.path().to_path_buf())],
+        };
+        let started = std::time::Instant::now();
+        let findings = check(&[target_check]).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let warning = &findings[0];
+        assert_eq!(warning.kind, "index-unreachable");
+        assert_eq!(warning.severity, crate::report::Severity::Warning);
+        assert!(warning.message.starts_with("http://***@127.0.0.1:9/simple could not be reached"), "{}", warning.message);
+        assert!(!warning.message.contains("secret"), "{}", warning.message);
+        assert!(warning.message.contains("1 locked version(s) with no fitting wheel elsewhere were not judged"), "{}", warning.message);
+    }
+
+    #[test]
+    fn no_source_answering_is_external_error() {
+        let targets = table_targets();
+        let (lockfile, _wheels) = lockfile_and_wheels(3, "other");
+        let target_check = TargetCheck {
+            target: &targets[0],
+            file: "amd64.txt".into(),
+            lockfile: &lockfile,
+            python_version: "3.11".into(),
+            sources: vec![Source::Index(DEAD_INDEX.into())],
+        };
+        let err = check(&[target_check]).unwrap_err();
+        assert_eq!(crate::exit::category_of(&err), crate::exit::Category::External);
+        let message = err.to_string();
+        assert!(message.contains("no index or find-links location responded"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub struct NewPin {
     pub version: String,
     /// The target's marker, when the package or its version differs between targets.
     pub marker: Option<String>,
+    /// 1-based lines of requirements.in that this pin supersedes, such as another target's
+    /// marker pin of the same version. The pin takes the first line's place and the other
+    /// lines are removed. When empty, the pin is appended to the transitive section.
+    pub replaces: Vec<usize>,
 }
 
 impl NewPin {
@@ -21,9 +25,36 @@ impl NewPin {
     }
 }
 
-/// Returns `text` with `pins` appended to the end of the transitive section, which is created
-/// at the end of the file when there is none.
+/// Returns `text` with `pins` written in. A pin that supersedes lines takes the place of the
+/// first of them. The other pins are appended to the end of the transitive section, which is
+/// created at the end of the file when there is none.
 pub fn add_transitive_pins(text: &str, pins: &[NewPin]) -> String {
+    let (replacing, appended): (Vec<NewPin>, Vec<NewPin>) = pins.iter().cloned().partition(|pin| !pin.replaces.is_empty());
+    let text = replace_lines(text, &replacing);
+    append_transitive_pins(&text, &appended)
+}
+
+/// Writes each pin over the first line it supersedes and removes its other lines.
+fn replace_lines(text: &str, pins: &[NewPin]) -> String {
+    if pins.is_empty() {
+        return text.to_string();
+    }
+    let mut lines: Vec<Option<String>> = text.lines().map(|line| Some(line.to_string())).collect();
+    for pin in pins {
+        for (position, number) in pin.replaces.iter().enumerate() {
+            if let Some(slot) = lines.get_mut(number - 1) {
+                *slot = (position == 0).then(|| pin.line());
+            }
+        }
+    }
+    let mut out = lines.into_iter().flatten().collect::<Vec<_>>().join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn append_transitive_pins(text: &str, pins: &[NewPin]) -> String {
     if pins.is_empty() {
         return text.to_string();
     }
@@ -94,7 +125,16 @@ mod tests {
     use super::*;
 
     fn pin(name: &str, version: &str, marker: Option<&str>) -> NewPin {
-        NewPin { name: name.into(), version: version.into(), marker: marker.map(str::to_string) }
+        NewPin { name: name.into(), version: version.into(), marker: marker.map(str::to_string), replaces: Vec::new() }
+    }
+
+    #[test]
+    fn replacing_pin_takes_first_line() {
+        let text = "a==1\n\n# Transitive dependencies\ncertifi==2025.1.31 ; platform_machine == \"aarch64\"\nidna==3.10\nsix==1 ; platform_machine == \"aarch64\"\nsix==1 ; sys_platform == \"darwin\"\n";
+        let merged = NewPin { replaces: vec![4], ..pin("certifi", "2025.1.31", None) };
+        let merged_twice = NewPin { replaces: vec![6, 7], ..pin("six", "1", None) };
+        let out = add_transitive_pins(text, &[merged, pin("yarl", "1.13.1", None), merged_twice]);
+        assert_eq!(out, "a==1\n\n# Transitive dependencies\ncertifi==2025.1.31\nidna==3.10\nsix==1\nyarl==1.13.1\n");
     }
 
     #[test]

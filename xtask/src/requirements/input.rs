@@ -163,6 +163,59 @@ impl RequirementsTree {
     }
 }
 
+/// Two pins of one package that both apply under one marker environment, the earlier first.
+#[derive(Debug, Clone, Copy)]
+pub enum PinClash<'a> {
+    /// One pin's exact version is outside the other's specifiers, so no version satisfies
+    /// both and every resolver fails.
+    Conflict(&'a Pin, &'a Pin),
+    /// Two requirement pins of the same exact version: harmless, but one of them is redundant.
+    Duplicate(&'a Pin, &'a Pin),
+}
+
+impl RequirementsTree {
+    /// Lists the pairs of pins, requirements and constraints alike, that clash under `env`.
+    /// A constraint that repeats a requirement's version is the usual shape of a constraints
+    /// file, so only two requirement pins make a [`PinClash::Duplicate`].
+    pub fn clashing_pins(&self, env: &MarkerEnvironment) -> Vec<PinClash<'_>> {
+        let requirements = self.pins().map(|pin| (pin, false));
+        let constraints = self.constraints.iter().flat_map(|file| file.pins.iter()).map(|pin| (pin, true));
+        let active: Vec<(&Pin, bool)> = requirements.chain(constraints).filter(|(pin, _)| pin.applies_to(env)).collect();
+
+        let mut clashes = Vec::new();
+        for (index, (first, first_is_constraint)) in active.iter().enumerate() {
+            for (second, second_is_constraint) in &active[index + 1..] {
+                if first.name != second.name {
+                    continue;
+                }
+                if conflict(first, second) {
+                    clashes.push(PinClash::Conflict(first, second));
+                } else if !first_is_constraint
+                    && !second_is_constraint
+                    && first.exact_version().is_some()
+                    && first.exact_version() == second.exact_version()
+                {
+                    clashes.push(PinClash::Duplicate(first, second));
+                }
+            }
+        }
+        clashes
+    }
+}
+
+/// Checks whether no version satisfies both pins, judged for pins with an exact `==` version:
+/// any version that satisfies an exact pin equals its version, local label aside, so one of the
+/// exact versions satisfies both pins whenever any version does. `==1.13.1` and
+/// `==1.13.1+cu116` therefore agree on `1.13.1+cu116`.
+fn conflict(first: &Pin, second: &Pin) -> bool {
+    let (Some(first_specifiers), Some(second_specifiers)) = (first.specifiers(), second.specifiers()) else {
+        return false;
+    };
+    let candidates: Vec<&pep440_rs::Version> = [first.exact_version(), second.exact_version()].into_iter().flatten().collect();
+    !candidates.is_empty()
+        && !candidates.iter().any(|version| first_specifiers.contains(version) && second_specifiers.contains(version))
+}
+
 /// Reads `path` and every file it includes with `-r` or `-c`, relative to the including file.
 /// `read` returns a file's text; an include cycle is an error naming the line.
 pub fn load_tree(
@@ -395,6 +448,38 @@ mod tests {
         let mut target = table.targets[0].clone();
         target.markers.insert("platform_machine".into(), machine.into());
         target.marker_environment("3.11").unwrap()
+    }
+
+    #[test]
+    fn clashing_pins_per_environment() {
+        // (name, requirements.in, constraints file, conflicts, duplicates) under x86_64.
+        let cases = [
+            ("spelling variants", "Pillow==10.4.0\npillow==10.3.0\n", "", vec![(1, 2)], vec![]),
+            ("two versions", "requests==2.28.1\nsix==1\nrequests==99.0.0\n", "", vec![(1, 3)], vec![]),
+            ("same version", "six==1.14.0\nsix==1.14.0\n", "", vec![], vec![(1, 2)]),
+            ("pin outside range", "six>=1.16\nsix==1.14.0\n", "", vec![(1, 2)], vec![]),
+            ("pin inside range", "six>=1.10\nsix==1.14.0\n", "", vec![], vec![]),
+            ("local label accepted", "torch==1.13.1\ntorch==1.13.1+cu116\n", "", vec![], vec![]),
+            ("other target's pin", "torch==1.13.1+cu116; platform_machine == 'x86_64'\ntorch==1.13.1; platform_machine == 'aarch64'\n", "", vec![], vec![]),
+            ("both apply here", "six==1; platform_machine == 'x86_64'\nsix==2; sys_platform == 'linux'\n", "", vec![(1, 2)], vec![]),
+            ("constraint conflicts", "-c constraints.txt\nsix==1.14.0\n", "six==1.16.0\n", vec![(2, 1)], vec![]),
+            ("constraint repeats", "-c constraints.txt\nsix==1.14.0\n", "six==1.14.0\n", vec![], vec![]),
+        ];
+        for (name, text, constraints, conflicts, duplicates) in cases {
+            let read = |path: &Path| -> std::io::Result<String> {
+                Ok(if path.ends_with("constraints.txt") { constraints.to_string() } else { text.to_string() })
+            };
+            let tree = load_tree(Path::new("requirements.in"), &read).unwrap();
+            let (mut found_conflicts, mut found_duplicates) = (Vec::new(), Vec::new());
+            for clash in tree.clashing_pins(&env("x86_64")) {
+                match clash {
+                    PinClash::Conflict(first, second) => found_conflicts.push((first.line, second.line)),
+                    PinClash::Duplicate(first, second) => found_duplicates.push((first.line, second.line)),
+                }
+            }
+            assert_eq!(found_conflicts, conflicts, "{name}: conflicts");
+            assert_eq!(found_duplicates, duplicates, "{name}: duplicates");
+        }
     }
 
     #[test]

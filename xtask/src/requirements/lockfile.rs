@@ -12,7 +12,7 @@ use pep440_rs::{Operator, Version};
 use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
 use super::header::{self, Header};
-use super::input::{self, OptionLine, RequirementsOption};
+use super::input::{self, OptionLine};
 use super::lines::LogicalLine;
 use super::ParseError;
 

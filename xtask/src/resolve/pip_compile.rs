@@ -12,6 +12,8 @@ use crate::requirements::input::RequirementsOption;
 use crate::tools;
 
 pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<String> {
+    // NOTE: pip-compile evaluates `python_full_version` markers with the host interpreter's
+    // patch version, which may differ from the table's; uv uses the table's.
     check_host(request)?;
     let tool = tools::pip_compile(request.project, &request.python_version)?;
 
@@ -65,7 +67,7 @@ fn normalize(path: &Path) -> std::path::PathBuf {
 }
 
 /// Rejects hosts whose lockfile would differ from the target's: another OS or machine.
-fn check_host(request: &ResolveRequest) -> Result<()> {
+pub(super) fn check_host(request: &ResolveRequest) -> Result<()> {
     let target = request.target;
     let machine = target.markers.get("platform_machine").map(String::as_str).unwrap_or("");
     let system = target.markers.get("sys_platform").map(String::as_str).unwrap_or("");
@@ -83,8 +85,8 @@ fn check_host(request: &ResolveRequest) -> Result<()> {
     Ok(())
 }
 
-/// The command written into the lockfile header: run inside the requirements folder, it
-/// reproduces the file (given the build constraints of the target table).
+/// Builds the command for the lockfile header. Run inside the requirements folder, it
+/// reproduces the file, given the build constraints of the target table.
 pub(super) fn header_command(request: &ResolveRequest) -> String {
     let mut words = vec![
         "pip-compile".to_string(),

@@ -100,7 +100,7 @@ fn arguments(request: &ResolveRequest, build_constraints: Option<&Path>) -> Vec<
     args
 }
 
-/// The command in the header of a uv-produced lockfile.
+/// Builds the command for the header of a uv-produced lockfile.
 fn header_command(request: &ResolveRequest) -> String {
     let mut command = format!("cargo xtask compile --arch {} --resolver uv", request.target.name);
     if request.python_version != request.target.python_version {
@@ -144,7 +144,7 @@ fn to_pip_compile_form(text: &str, request: &ResolveRequest, workspace: &Workspa
     Ok(lockfile::render(&header, &option_lines(request, workspace), &entries, &unsafe_names))
 }
 
-/// The option lines pip-compile 7.7 writes: index URLs (the default index left out), then
+/// Builds the option lines pip-compile 7.7 writes: index URLs (the default index left out), then
 /// find-links, trusted hosts and binary format controls, each without repeats.
 fn option_lines(request: &ResolveRequest, workspace: &Workspace) -> Vec<String> {
     let mut index_urls: Vec<String> = Vec::new();

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::inputs::{Inputs, TargetInputs};
-use super::{suggested_pin, target_marker};
+use super::suggested_pin;
 use crate::report::Finding;
 use crate::requirements::lockfile::LockedPackage;
 use crate::requirements::PackageName;
@@ -17,6 +17,7 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
         for entry in active[index].values() {
             let mut own_pins = None;
             let mut others = Vec::new();
+            let mut versions: Vec<&LockedPackage> = vec![*entry];
             for (other_index, other) in inputs.targets.iter().enumerate() {
                 if other_index == index {
                     continue;
@@ -40,25 +41,32 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
                     other.target.lockfile,
                     other.target.name
                 ));
+                versions.push(*other_entry);
             }
             let own_pins = own_pins.unwrap_or_default();
             if others.is_empty() {
                 continue;
             }
 
-            let marker = target_marker(&target.target, &all_targets);
-            let suggestion = suggested_pin(entry.name.as_ref(), &entry.version_string(), marker.as_deref());
+            let marker = super::target_marker_in(&inputs.tree, &target.target, &all_targets);
+            let per_target = suggested_pin(entry.name.as_ref(), &entry.version_string(), marker.as_deref());
             let explanation = if own_pins.is_empty() {
                 format!("{} does not pin it", inputs.requirements_in_name)
             } else {
                 format!("the same pins in {} apply to both", inputs.requirements_in_name)
             };
+            let (suggestion, advice) = match shared_pin(inputs, &versions) {
+                Some(shared) => (
+                    shared.clone(),
+                    format!("add one pin for every target, `{shared}`, or `{per_target}` and the matching line for the other target"),
+                ),
+                None => (per_target.clone(), format!("add `{per_target}` and the matching line for the other target")),
+            };
             findings.push(
                 Finding::error(
                     "cross-target-drift",
                     format!(
-                        "{} is {} here but {}, and {explanation}; add `{suggestion}` (and the \
-                         matching line for the other target), or one pin for every target",
+                        "{} is {} here but {}, and {explanation}; {advice}",
                         entry.name,
                         entry.version_string(),
                         others.join(", ")
@@ -71,6 +79,28 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// One unconditional pin for every target: the highest of the locked versions, when none of
+/// them carries a local label (`+cu116` names a build for one platform) and that version
+/// satisfies each target's pins.
+fn shared_pin(inputs: &Inputs, entries: &[&LockedPackage]) -> Option<String> {
+    if entries.iter().any(|entry| entry.url.is_some()) {
+        return None;
+    }
+    let versions: Vec<&pep440_rs::Version> = entries.iter().map(|entry| entry.version.as_ref()).collect::<Option<_>>()?;
+    if versions.iter().any(|version| !version.local().is_empty()) {
+        return None;
+    }
+    let highest = versions.iter().max()?;
+    let name = &entries[0].name;
+    let accepted = inputs.targets.iter().all(|target| {
+        inputs
+            .pins_named(name)
+            .filter(|pin| pin.applies_to(&target.env))
+            .all(|pin| pin.specifiers().is_none_or(|specifiers| specifiers.contains(highest)))
+    });
+    accepted.then(|| suggested_pin(name.as_ref(), &highest.to_string(), None))
 }
 
 /// The version without its local label: `1.13.1+cu116` and `1.13.1` are builds of one release

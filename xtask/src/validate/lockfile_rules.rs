@@ -19,10 +19,31 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
     requirements_credentials(inputs, findings);
 }
 
+/// Duplicated names from which a lockfile counts as a merge of several targets' lockfiles
+/// rather than a hand edit.
+const MERGE_DUPLICATES: usize = 2;
+
 /// `duplicate-package`: one normalized name on several lines, which only a merged lockfile
-/// (several targets' resolutions in one file) has.
+/// (several targets' resolutions in one file) has. A lockfile with several such names gets one
+/// more finding without a line, sorted before the per-line ones, that reports the merge.
 fn duplicates(target: &TargetInputs, findings: &mut Vec<Finding>) {
-    for (name, entries) in target.lockfile.by_name() {
+    let by_name = target.lockfile.by_name();
+    let duplicated = by_name.iter().filter(|(_, entries)| entries.len() > 1).count();
+    if duplicated >= MERGE_DUPLICATES {
+        findings.push(
+            Finding::error(
+                "duplicate-package",
+                format!(
+                    "this lockfile looks like a merge of several targets' lockfiles: {duplicated} packages \
+                     are locked more than once, but each target needs its own file; recompile with \
+                     `cargo xtask compile --arch all`"
+                ),
+            )
+            .target(&target.target.name)
+            .at(&target.file, None),
+        );
+    }
+    for (name, entries) in by_name {
         if entries.len() < 2 {
             continue;
         }

@@ -1,17 +1,18 @@
 //! Rules relating requirements.in pins to each target's lockfile: `pin-missing`,
 //! `version-mismatch`, `marker-missing`, `inactive-pin`, `foreign-pin`, `foreign-transitive`
-//! and `unpinned-transitive`.
+//! and `unpinned-transitive`, and on the pins alone: `conflicting-pins` and `duplicate-pin`.
 
 use pep508_rs::VersionOrUrl;
 
 use super::inputs::{pin_location, Inputs, TargetInputs};
 use crate::report::Finding;
-use crate::requirements::input::Pin;
+use crate::requirements::input::{Pin, PinClash};
 use crate::requirements::lockfile::LockedPackage;
 
 pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
     inactive_pins(inputs, findings);
     for target in &inputs.targets {
+        clashing_pins(inputs, target, findings);
         pins_in_lockfile(inputs, target, findings);
         lockfile_entries(inputs, target, findings);
     }
@@ -40,6 +41,40 @@ fn inactive_pins(inputs: &Inputs, findings: &mut Vec<Finding>) {
             .package(&pin.name)
             .at(&pin.file.display().to_string(), Some(pin.line)),
         );
+    }
+}
+
+/// `conflicting-pins` (an error: no version satisfies both, so every resolution fails) and
+/// `duplicate-pin` (a warning: the same version twice) for two pins that apply to the target.
+/// The finding sits on the later line and names both.
+fn clashing_pins(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<Finding>) {
+    let name = &target.target.name;
+    for clash in inputs.tree.clashing_pins(&target.env) {
+        let finding = match clash {
+            PinClash::Conflict(first, second) => Finding::error(
+                "conflicting-pins",
+                format!(
+                    "`{}` ({}) conflicts with `{}` ({}): both apply to {name} and no version satisfies \
+                     both; keep one, or give each a marker for its own target",
+                    second.text,
+                    pin_location(second),
+                    first.text,
+                    pin_location(first)
+                ),
+            ),
+            PinClash::Duplicate(first, second) => Finding::warning(
+                "duplicate-pin",
+                format!(
+                    "`{}` ({}) repeats `{}` ({}) for {name}; remove one of them",
+                    second.text,
+                    pin_location(second),
+                    first.text,
+                    pin_location(first)
+                ),
+            ),
+        };
+        let (PinClash::Conflict(_, second) | PinClash::Duplicate(_, second)) = clash;
+        findings.push(finding.target(name).package(&second.name).at(&second.file.display().to_string(), Some(second.line)));
     }
 }
 
@@ -160,8 +195,12 @@ fn version_mismatch(target: &TargetInputs, pin: &Pin, entry: &LockedPackage) -> 
 }
 
 /// `foreign-pin`, `foreign-transitive` and `unpinned-transitive` for every lockfile entry.
+///
+/// A repeated entry of a name gets no warning: `duplicate-package` already reports its line,
+/// and in a merged lockfile the repeats would double every warning.
 fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<Finding>) {
     let name = &target.target.name;
+    let mut seen = std::collections::BTreeSet::new();
     for entry in &target.lockfile.packages {
         let at = |finding: Finding| finding.target(name).package(&entry.name).at(&target.file, Some(entry.line));
 
@@ -179,6 +218,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
             )));
             continue;
         }
+        let repeated = !seen.insert(&entry.name);
 
         let pins: Vec<&Pin> = inputs.pins_named(&entry.name).collect();
         if pins.iter().any(|pin| pin.applies_to(&target.env)) {
@@ -197,7 +237,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
                         entry.name, inputs.requirements_in_name
                     ),
                 )));
-            } else {
+            } else if !repeated {
                 let suggestion = super::suggested_pin(entry.name.as_ref(), &entry.version_string(), None);
                 findings.push(
                     at(Finding::warning(
@@ -227,7 +267,7 @@ fn lockfile_entries(inputs: &Inputs, target: &TargetInputs, findings: &mut Vec<F
                     locations.join(", ")
                 ),
             )));
-        } else {
+        } else if !repeated {
             findings.push(
                 at(Finding::warning(
                     "foreign-transitive",
