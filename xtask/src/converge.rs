@@ -3,7 +3,7 @@
 //!
 //! A transitive dependency has drifted when a fresh resolution locks it at another version
 //! than the committed lockfile (or newly adds it), or at different versions for different
-//! targets. All rounds run on a temporary copy of the requirements folder; requirements.in and
+//! targets. All rounds run on a temporary copy of the requirements folder. requirements.in and
 //! the lockfiles are replaced only when the loop ends with nothing left to pin, so a failed
 //! or oscillating run leaves the folder untouched.
 
@@ -44,7 +44,7 @@ pub struct Args {
     python_version: Option<String>,
 }
 
-/// What one round found and pinned.
+/// The pins one round added.
 #[derive(Debug, Clone)]
 struct Round {
     pins: Vec<NewPin>,

@@ -79,7 +79,7 @@ fn append_transitive_pins(text: &str, pins: &[NewPin]) -> String {
     };
 
     // The section ends before a blank line that is followed by another comment block, or at
-    // the end of the file; new pins go after its last non-blank line.
+    // the end of the file. New pins go after its last non-blank line.
     let mut end = lines.len();
     for index in start + 1..lines.len() {
         let blank = lines[index].trim().is_empty();

@@ -2,7 +2,7 @@
 //! requirements.in gives both targets the same pins for it. Versions that differ only in their
 //! local label (`+cu116`) are one release and do not count.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::inputs::{Inputs, TargetInputs};
 use super::suggested_pin;
@@ -12,20 +12,23 @@ use crate::requirements::PackageName;
 
 pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let all_targets = inputs.all_targets();
+    let active: Vec<BTreeMap<&PackageName, &LockedPackage>> = inputs.targets.iter().map(active_entries).collect();
     for (index, target) in inputs.targets.iter().enumerate() {
-        for entry in active_entries(target) {
-            let own_pins = pin_set(inputs, target, &entry.name);
+        for entry in active[index].values() {
+            let mut own_pins = None;
             let mut others = Vec::new();
             let mut versions = vec![entry];
             for (other_index, other) in inputs.targets.iter().enumerate() {
                 if other_index == index {
                     continue;
                 }
-                let Some(other_entry) = active_entries(other).into_iter().find(|e| e.name == entry.name) else {
-                    continue;
-                };
+                let Some(other_entry) = active[other_index].get(&entry.name) else { continue };
                 let same_version = public_version(other_entry) == public_version(entry) && other_entry.url == entry.url;
-                if same_version || pin_set(inputs, other, &entry.name) != own_pins {
+                if same_version {
+                    continue;
+                }
+                let own_pins = own_pins.get_or_insert_with(|| pin_set(inputs, target, &entry.name));
+                if pin_set(inputs, other, &entry.name) != *own_pins {
                     continue;
                 }
                 if !satisfies_pins(inputs, target, entry) || !satisfies_pins(inputs, other, other_entry) {
@@ -40,6 +43,7 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 ));
                 versions.push(other_entry);
             }
+            let own_pins = own_pins.unwrap_or_default();
             if others.is_empty() {
                 continue;
             }
@@ -105,16 +109,13 @@ fn public_version(entry: &LockedPackage) -> Option<pep440_rs::Version> {
     entry.version.clone().map(pep440_rs::Version::without_local)
 }
 
-/// The lockfile's entries that install on its target, one per name.
-fn active_entries(target: &TargetInputs) -> Vec<&LockedPackage> {
-    let mut seen = BTreeSet::new();
-    target
-        .lockfile
-        .packages
-        .iter()
-        .filter(|entry| entry.applies_to(&target.env))
-        .filter(|entry| seen.insert(entry.name.clone()))
-        .collect()
+/// The lockfile's entries that install on its target, the first one per name.
+fn active_entries(target: &TargetInputs) -> BTreeMap<&PackageName, &LockedPackage> {
+    let mut entries = BTreeMap::new();
+    for entry in target.lockfile.packages.iter().filter(|entry| entry.applies_to(&target.env)) {
+        entries.entry(&entry.name).or_insert(entry);
+    }
+    entries
 }
 
 fn satisfies_pins(inputs: &Inputs, target: &TargetInputs, entry: &LockedPackage) -> bool {

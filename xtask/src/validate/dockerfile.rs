@@ -96,7 +96,7 @@ pub fn check(inputs: &Inputs, dockerfile: &DockerfileInput, findings: &mut Vec<F
     }
 }
 
-/// The requirement files a Dockerfile installs when built for `target`'s platform.
+/// Lists the requirement files a Dockerfile installs when built for `target`'s platform.
 ///
 /// Files installed or copied by name in a stage that does not reach the final image (through
 /// `FROM <stage>` or `COPY --from=<stage>`) count as not reached.
@@ -297,7 +297,7 @@ fn instructions(text: &str) -> Vec<Instruction> {
     result
 }
 
-/// The delimiter of a here-document (`<<EOF`, `<<-EOF`, `<<"EOF"`) and whether tabs are
+/// Returns the delimiter of a here-document (`<<EOF`, `<<-EOF`, `<<"EOF"`) and whether tabs are
 /// stripped.
 fn heredoc_delimiter(arguments: &str) -> Option<(String, bool)> {
     let start = arguments.find("<<")?;
@@ -311,7 +311,7 @@ fn heredoc_delimiter(arguments: &str) -> Option<(String, bool)> {
     (!word.is_empty()).then_some((word, strip_tabs))
 }
 
-/// The shell script of a RUN instruction: its shell form without `--mount`-style flags, its
+/// Returns the shell script of a RUN instruction: its shell form without `--mount`-style flags, its
 /// exec form joined into words, or its here-document when the script is one.
 fn run_script(instruction: &Instruction) -> String {
     let mut arguments = instruction.arguments.as_str();

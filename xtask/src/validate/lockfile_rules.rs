@@ -407,7 +407,7 @@ fn xtask_command(
     }
 }
 
-/// Whether a path or URL is absolute or tied to one machine.
+/// Returns whether a path or URL is absolute or tied to one machine.
 pub fn is_machine_specific(path: &str) -> bool {
     let path = path.trim_matches(['"', '\'']);
     path.starts_with('/')

@@ -70,13 +70,13 @@ impl Install {
         self.path.contains(UNKNOWN)
     }
 
-    /// The path with unknown parts shown as `…`.
+    /// Renders the path with unknown parts shown as `…`.
     pub fn display(&self) -> String {
         self.path.replace(UNKNOWN, "…")
     }
 }
 
-/// What `$(uname -m)` and `$(dpkg --print-architecture)` print on the platform.
+/// The outputs of `$(uname -m)` and `$(dpkg --print-architecture)` on the platform.
 pub struct Context {
     pub machine: String,
     pub docker_arch: String,
@@ -159,12 +159,12 @@ fn split_raw(text: &str) -> Vec<Token> {
     tokens
 }
 
-/// The index after the next `close` at or after `start`.
+/// Returns the index after the next `close` at or after `start`.
 fn closing(chars: &[char], start: usize, close: char) -> usize {
     chars[start.min(chars.len())..].iter().position(|&c| c == close).map_or(chars.len(), |offset| start + offset + 1)
 }
 
-/// The index after the `"` that closes a double-quoted string starting at `start`.
+/// Returns the index after the `"` that closes a double-quoted string starting at `start`.
 fn double_quote_end(chars: &[char], start: usize) -> usize {
     let mut index = start;
     while index < chars.len() {
@@ -178,7 +178,7 @@ fn double_quote_end(chars: &[char], start: usize) -> usize {
     chars.len()
 }
 
-/// The index after the `)` that closes a command substitution whose body starts at `start`.
+/// Returns the index after the `)` that closes a command substitution whose body starts at `start`.
 fn substitution_end(chars: &[char], start: usize) -> usize {
     let mut depth = 1;
     let mut index = start;
@@ -297,7 +297,7 @@ fn expand_at(chars: &[char], index: usize, variables: &Variables, context: &Cont
     }
 }
 
-/// The variable name and raw value of a `NAME=value` word, or `None` for other words.
+/// Splits a `NAME=value` word into the variable name and raw value, or `None` for other words.
 fn assignment(word: &str) -> Option<(&str, &str)> {
     let (name, value) = word.split_once('=')?;
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -305,7 +305,7 @@ fn assignment(word: &str) -> Option<(&str, &str)> {
     valid.then_some((name, value))
 }
 
-/// The output of a command substitution the reader knows, else [`UNKNOWN`].
+/// Returns the output of a command substitution this reader can evaluate, else [`UNKNOWN`].
 fn substitute(command: &str, context: &Context) -> String {
     let words: Vec<&str> = command.split_whitespace().collect();
     match words.as_slice() {
@@ -577,7 +577,7 @@ fn is_test(words: &[String]) -> bool {
     matches!(words.first(), Some(&"[") | Some(&"[[") | Some(&"test") | Some(&"true") | Some(&"false"))
 }
 
-/// The value of `[ A = B ]`, `[[ A == B ]]`, `test A != B`, `true` or `false`, possibly negated
+/// Evaluates `[ A = B ]`, `[[ A == B ]]`, `test A != B`, `true` or `false`, possibly negated
 /// with `!`; anything else is [`Reach::Maybe`].
 fn test_value(words: &[String]) -> Reach {
     let negated = words.first().map(String::as_str) == Some("!");
@@ -632,7 +632,7 @@ fn glob_match(pattern: &str, word: &str) -> Reach {
     Reach::from_bool(matches(&pattern, &word))
 }
 
-/// The requirement files a simple command installs: `-r FILE` of `pip install` (also `pip3`,
+/// Lists the requirement files a simple command installs: `-r FILE` of `pip install` (also `pip3`,
 /// `python -m pip`, `uv pip install`), and the files of `pip-sync` or `uv pip sync`.
 fn installed_files(words: &[String]) -> Vec<String> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
