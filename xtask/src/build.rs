@@ -9,7 +9,7 @@
 mod execute;
 mod plan;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use xshell::Shell;
@@ -93,6 +93,7 @@ pub struct Args {
 pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let request = request_from(project, &args);
     check_paths(&request)?;
+    check_requirements_in_context(project, &request)?;
     let plan = Plan::new(&project.table, request)?;
     let ecr_options = if args.ecr { Some(ecr_options(&args, &plan)?) } else { None };
 
@@ -177,6 +178,40 @@ fn check_paths(request: &Request) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Rejects (exit 2) a build that would install other lockfiles than the ones `validate`
+/// checks. The Dockerfile copies `requirements/` from the build context, so the checked folder
+/// must be `CONTEXT/requirements`.
+fn check_requirements_in_context(project: &Project, request: &Request) -> Result<()> {
+    if request.merge_only {
+        return Ok(());
+    }
+    let checked = &project.requirements_dir;
+    let copied = request.context.join("requirements");
+    if same_folder(checked, &copied) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "the lockfiles checked are in {}, but the Dockerfile copies requirements/ from the \
+         build context, so the image would install the ones in {}; pass --requirements-dir {} \
+         to build those, or --context DIR where DIR/requirements is {}",
+        display_path(checked),
+        display_path(&copied),
+        display_path(&copied),
+        display_path(checked)
+    )))
+}
+
+/// Whether two paths name the same folder, after resolving `.`, `..` and symbolic links. A path
+/// that does not exist is compared as an absolute path instead.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    let resolve = |path: &Path| {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    resolve(a) == resolve(b)
 }
 
 /// Runs `validate`'s checks and rejects (exit 1) a build from lockfiles that fail them.
@@ -292,6 +327,21 @@ mod tests {
         );
         assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
         assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn same_folder_resolves_dots_and_links() {
+        let root = tempfile::tempdir().unwrap();
+        let requirements = root.path().join("requirements");
+        std::fs::create_dir(&requirements).unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&requirements, &link).unwrap();
+
+        assert!(same_folder(&requirements, &root.path().join("requirements/../requirements")));
+        assert!(same_folder(&requirements, &link));
+        assert!(!same_folder(&requirements, root.path()));
+        assert!(same_folder(&root.path().join("missing"), &root.path().join("missing")));
+        assert!(!same_folder(&root.path().join("missing"), &requirements));
     }
 
     #[test]

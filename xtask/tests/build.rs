@@ -24,16 +24,21 @@ fn invalid_requirements() -> PathBuf {
 
 /// `xtask build` on the fixture context, with no tag from the environment.
 fn build(requirements_dir: &Path, args: &[&str]) -> Command {
-    let fixture = fixture();
+    build_in(&fixture(), requirements_dir, args)
+}
+
+/// `xtask build` with the fixture Dockerfile on the given context, with no tag from the
+/// environment.
+fn build_in(context: &Path, requirements_dir: &Path, args: &[&str]) -> Command {
     let mut command = common::xtask();
     command
         .arg("--requirements-dir")
         .arg(requirements_dir)
         .arg("build")
         .arg("--file")
-        .arg(fixture.join("Dockerfile"))
+        .arg(fixture().join("Dockerfile"))
         .arg("--context")
-        .arg(&fixture)
+        .arg(context)
         .args(args)
         .env_remove("GITHUB_RUN_NUMBER")
         .stdin(Stdio::null());
@@ -300,11 +305,29 @@ fn build_rejects_load_with_two_platforms() {
 
 #[test]
 fn build_rejects_lockfiles_failing_validate() {
-    let output = run(&mut build(&invalid_requirements(), &["--tag", "1", "--dry-run"]));
+    let context = invalid_requirements().parent().unwrap().to_path_buf();
+    let output = run(&mut build_in(&context, &invalid_requirements(), &["--tag", "1", "--dry-run"]));
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(message.contains("refusing to build"), "{message}");
     assert!(message.contains("error[duplicate-package]"), "{message}");
+    assert!(stdout(&output).is_empty(), "no command is printed");
+}
+
+#[test]
+fn build_rejects_requirements_outside_context() {
+    let copy = TempDir::new().unwrap();
+    for entry in std::fs::read_dir(fixture().join("requirements")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
+
+    let output = run(&mut build(copy.path(), &["--tag", "1", "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&copy.path().display().to_string()), "names the checked folder: {message}");
+    assert!(message.contains("fixtures/build/requirements"), "names the copied folder: {message}");
+    assert!(message.contains("--requirements-dir"), "{message}");
     assert!(stdout(&output).is_empty(), "no command is printed");
 }
 
