@@ -230,7 +230,8 @@ fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
 }
 
 /// ECR login settings: the registry is --image's host, and the account and region default to
-/// the ones that host names (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+/// the ones that host names (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`), which --region and
+/// --registry-id must not contradict.
 fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
     if !plan.platforms_in_registry() {
         return Err(invalid("--ecr logs in to push; add --push or --merge-only"));
@@ -242,24 +243,12 @@ fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
              123456789012.dkr.ecr.us-east-1.amazonaws.com/{image}"
         )));
     };
-    let (account, region) = parse_ecr_host(host).unzip();
-    let options = EcrOptions {
+    ecr::options_for_registry(EcrOptions {
         registry: Some(host.to_string()),
-        region: args.region.clone().or(region),
+        region: args.region.clone(),
         profile: args.profile.clone(),
-        registry_id: args.registry_id.clone().or(account),
-    };
-    ecr::validate_options(&options)?;
-    Ok(options)
-}
-
-/// Splits `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`) into account and
-/// region.
-fn parse_ecr_host(host: &str) -> Option<(String, String)> {
-    let (account, rest) = host.split_once(".dkr.ecr.")?;
-    let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
-    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
-    valid.then(|| (account.to_string(), region.to_string()))
+        registry_id: args.registry_id.clone(),
+    })
 }
 
 fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
@@ -313,20 +302,6 @@ mod tests {
         let args = parse(&["--build-arg", "A=1", "--build-arg", "B=2", "--cache", "gha"]).unwrap();
         assert_eq!(args.build_args, ["A=1", "B=2"]);
         assert_eq!(args.cache, Some(CacheBackend::Gha));
-    }
-
-    #[test]
-    fn ecr_host_gives_account_and_region() {
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
-            Some(("123456789012".into(), "eu-west-1".into()))
-        );
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
-            Some(("123456789012".into(), "cn-north-1".into()))
-        );
-        assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
-        assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
     }
 
     #[test]

@@ -84,6 +84,44 @@ pub fn login(options: &EcrOptions, keep_login: bool, verbose: bool) -> Result<Ec
     Ok(EcrLogin { host, config })
 }
 
+/// Fills in the region and registry ID from an ECR registry host
+/// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`) where the options leave them out. A region or
+/// registry ID that contradicts the host is invalid input (exit 2), because a token for another
+/// region or account does not log in to that registry. Options with another registry host, or
+/// none, are returned unchanged after [`validate_options`] checks them.
+pub fn options_for_registry(options: EcrOptions) -> Result<EcrOptions> {
+    validate_options(&options)?;
+
+    let mut options = options;
+    let parsed = options.registry.as_deref().and_then(parse_ecr_host);
+    if let (Some(host), Some((account, region))) = (options.registry.as_deref(), parsed) {
+        if let Some(given) = options.region.as_deref().filter(|given| *given != region) {
+            return Err(invalid(format!(
+                "--region {given} contradicts the ECR registry {host}, which is in region \
+                 {region}; drop --region or pass --region {region}"
+            )));
+        }
+        if let Some(given) = options.registry_id.as_deref().filter(|given| *given != account) {
+            return Err(invalid(format!(
+                "--registry-id {given} contradicts the ECR registry {host}, which belongs to \
+                 account {account}; drop --registry-id or pass --registry-id {account}"
+            )));
+        }
+        options.region = Some(region);
+        options.registry_id = Some(account);
+    }
+    Ok(options)
+}
+
+/// Splits an ECR registry host, `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or
+/// `.amazonaws.com.cn`), into account and region.
+pub fn parse_ecr_host(host: &str) -> Option<(String, String)> {
+    let (account, rest) = host.split_once(".dkr.ecr.")?;
+    let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
+    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
+    valid.then(|| (account.to_string(), region.to_string()))
+}
+
 /// Checks the options that can be checked without contacting anything.
 pub fn validate_options(options: &EcrOptions) -> Result<()> {
     if let Some(registry) = &options.registry {
@@ -209,6 +247,72 @@ mod tests {
             assert_eq!(category_of(&err), Category::Invalid);
             assert!(err.to_string().contains(problem), "{err}");
         }
+    }
+
+    #[test]
+    fn ecr_host_gives_account_and_region() {
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some(("123456789012".into(), "eu-west-1".into()))
+        );
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some(("123456789012".into(), "cn-north-1".into()))
+        );
+        assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
+        assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
+    }
+
+    fn ecr_registry() -> EcrOptions {
+        EcrOptions {
+            registry: Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ecr_registry_fills_region_and_account() {
+        let options = options_for_registry(ecr_registry()).unwrap();
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(options.registry_id.as_deref(), Some("123456789012"));
+
+        let matching = EcrOptions {
+            region: Some("eu-west-1".into()),
+            registry_id: Some("123456789012".into()),
+            ..ecr_registry()
+        };
+        let options = options_for_registry(matching).unwrap();
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(options.registry_id.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn ecr_registry_rejects_contradictions() {
+        let err = options_for_registry(EcrOptions { region: Some("us-east-1".into()), ..ecr_registry() })
+            .unwrap_err();
+        assert_eq!(category_of(&err), Category::Invalid);
+        assert!(err.to_string().contains("--region us-east-1"), "{err}");
+        assert!(err.to_string().contains("region eu-west-1"), "{err}");
+
+        let other_account = EcrOptions { registry_id: Some("210987654321".into()), ..ecr_registry() };
+        let err = options_for_registry(other_account).unwrap_err();
+        assert_eq!(category_of(&err), Category::Invalid);
+        assert!(err.to_string().contains("--registry-id 210987654321"), "{err}");
+        assert!(err.to_string().contains("account 123456789012"), "{err}");
+    }
+
+    #[test]
+    fn other_registry_keeps_options() {
+        let options = EcrOptions {
+            registry: Some("127.0.0.1:5000".into()),
+            region: Some("us-east-1".into()),
+            registry_id: Some("210987654321".into()),
+            ..Default::default()
+        };
+        let resolved = options_for_registry(options.clone()).unwrap();
+        assert_eq!(resolved.region, options.region);
+        assert_eq!(resolved.registry_id, options.registry_id);
+        assert!(options_for_registry(EcrOptions::default()).unwrap().region.is_none());
     }
 
     #[test]

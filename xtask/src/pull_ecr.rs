@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     repository: Option<String>,
 
-    /// AWS region [default: from AWS_REGION or the AWS profile]
+    /// AWS region [default: the region in --registry's host when it is an ECR host, else
+    /// AWS_REGION or the AWS profile's]
     #[arg(long, value_name = "REGION")]
     region: Option<String>,
 
@@ -36,7 +37,8 @@ pub struct Args {
     #[arg(long, value_name = "PROFILE")]
     profile: Option<String>,
 
-    /// AWS account ID that owns the registry [default: the caller's account]
+    /// AWS account ID that owns the registry [default: the account in --registry's host when
+    /// it is an ECR host, else the caller's account]
     #[arg(long, value_name = "ACCOUNT")]
     registry_id: Option<String>,
 
@@ -54,13 +56,12 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let repository = args.repository.clone().unwrap_or_else(|| project.table.image.clone());
     validate_tag(&args.tag)?;
     validate_repository(&repository)?;
-    let options = EcrOptions {
+    let options = ecr::options_for_registry(EcrOptions {
         registry: args.registry.clone(),
         region: args.region.clone(),
         profile: args.profile.clone(),
         registry_id: args.registry_id.clone(),
-    };
-    ecr::validate_options(&options)?;
+    })?;
 
     if args.dry_run {
         for (number, step) in describe(&options, &repository, &args).iter().enumerate() {

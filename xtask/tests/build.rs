@@ -467,6 +467,18 @@ fn build_ecr_rejects_invalid_region() {
 }
 
 #[test]
+fn build_ecr_rejects_other_region() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let args = ["--push", "--ecr", "--region", "us-east-1", "--tag", "1", "--image", image, "--dry-run"];
+    let output = run(&mut build(&fixture().join("requirements"), &args));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("--region us-east-1"), "{message}");
+    assert!(message.contains("region eu-west-1"), "{message}");
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
 fn build_ecr_needs_push() {
     let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
     let output = run(&mut build(&fixture().join("requirements"), &["--ecr", "--tag", "1", "--image", image, "--dry-run"]));

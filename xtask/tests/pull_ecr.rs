@@ -287,6 +287,45 @@ fn dry_run_contacts_nothing() {
     assert!(stdout.contains("GetAuthorizationToken"), "{text}");
 }
 
+const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+#[test]
+fn ecr_registry_sets_region_and_account() {
+    let sandbox = Sandbox::new();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let (output, text) =
+        run(sandbox.pull_ecr(&unused).args(["--tag", "v1", "--registry", ECR_HOST, "--dry-run"]));
+
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("region: eu-west-1"), "AWS_REGION=us-east-1 is overridden: {text}");
+    assert!(stdout.contains("registry: 123456789012"), "{text}");
+}
+
+#[test]
+fn ecr_registry_rejects_other_region() {
+    let sandbox = Sandbox::new();
+    let (output, text) = run(sandbox.pull_ecr("http://127.0.0.1:1").args([
+        "--tag", "v1", "--registry", ECR_HOST, "--region", "us-east-1", "--dry-run",
+    ]));
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("--region us-east-1"), "{text}");
+    assert!(text.contains("region eu-west-1"), "{text}");
+    assert!(output.stdout.is_empty(), "{text}");
+}
+
+#[test]
+fn ecr_registry_rejects_other_account() {
+    let sandbox = Sandbox::new();
+    let (output, text) = run(sandbox.pull_ecr("http://127.0.0.1:1").args([
+        "--tag", "v1", "--registry", ECR_HOST, "--registry-id", "210987654321", "--dry-run",
+    ]));
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("--registry-id 210987654321"), "{text}");
+    assert!(text.contains("account 123456789012"), "{text}");
+    assert!(output.stdout.is_empty(), "{text}");
+}
+
 #[test]
 fn invalid_tag_exits_2() {
     let sandbox = Sandbox::new();
