@@ -9,7 +9,7 @@
 
 pub(crate) mod docker_cli;
 mod docker_config;
-mod secret;
+pub(crate) mod secret;
 mod token;
 
 use std::path::Path;

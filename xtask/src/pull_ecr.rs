@@ -7,6 +7,7 @@
 
 use anyhow::Result;
 
+use crate::docker;
 use crate::ecr::docker_cli::{command_line, Docker};
 use crate::ecr::{self, EcrOptions};
 use crate::exit::Outcome;
@@ -71,7 +72,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     }
 
     let docker = Docker::find()?;
-    let version = docker.check_daemon(project.verbose)?;
+    let version = docker::check_daemon(&docker.program)?;
     if project.verbose {
         eprintln!("docker daemon {version} responds");
     }
@@ -96,7 +97,7 @@ fn describe(options: &EcrOptions, repository: &str, args: &Args) -> Vec<String> 
 
     let mut steps = vec![format!(
         "check that the Docker daemon responds: {}",
-        command_line(&docker.version_command())
+        docker::daemon_version_command()
     )];
     steps.extend(ecr::describe_login(options, args.keep_login));
     steps.push(command_line(&docker.pull_command(config_dir, &reference)));

@@ -357,7 +357,9 @@ fn stopped_daemon_exits_3() {
         .args(["--tag", "v1", "--registry", "127.0.0.1:5000"])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(output.status.code(), Some(3), "{text}");
-    assert!(text.contains("Docker daemon is not running"), "{text}");
+    assert!(text.contains("Docker daemon at DOCKER_HOST=unix:///nonexistent/docker.sock"), "{text}");
+    assert!(text.contains("is not reachable"), "{text}");
+    assert!(text.contains("Start it"), "{text}");
     assert!(!text.contains("fetching"), "contacted AWS before checking docker: {text}");
 }
 
