@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::docker;
+use crate::dry_run::{self, Step};
 use crate::ecr::{self, EcrOptions};
 use crate::exit::{invalid, Categorized, Category, Outcome, ResultExt};
 use crate::project::{display_path, Project};
@@ -102,14 +103,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     }
 
     if args.dry_run {
-        if let Some(options) = &ecr_options {
-            for step in ecr::describe_login(options, false) {
-                println!("# {step}");
-            }
-        }
-        for command in plan.commands() {
-            println!("{command}");
-        }
+        print!("{}", dry_run::render(&dry_run_steps(&plan, ecr_options.as_ref())));
         return Ok(Outcome::Success);
     }
 
@@ -134,6 +128,23 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let summary = execute::execute(&sh, &plan)?;
     println!("{}", serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?);
     Ok(Outcome::Success)
+}
+
+/// Lists the steps of a run in order, as `--dry-run` prints them. After an ECR login, the
+/// docker commands run with the login's temporary Docker config.
+fn dry_run_steps(plan: &Plan, ecr_options: Option<&EcrOptions>) -> Vec<Step> {
+    let checks = docker::availability_checks().into_iter();
+    let mut steps: Vec<Step> = checks.map(|(description, command)| Step::run(description, command)).collect();
+
+    let mut config = String::new();
+    if let Some(options) = ecr_options {
+        steps.extend(ecr::describe_login(options, false));
+        config = format!("DOCKER_CONFIG={} ", ecr::config_dir_placeholder(false));
+    }
+    for (description, command) in plan.steps() {
+        steps.push(Step::run(description, format!("{config}{command}")));
+    }
+    steps
 }
 
 fn request_from(project: &Project, args: &Args) -> Request {
@@ -203,8 +214,8 @@ fn check_requirements_in_context(project: &Project, request: &Request) -> Result
     )))
 }
 
-/// Whether two paths name the same folder, after resolving `.`, `..` and symbolic links. A path
-/// that does not exist is compared as an absolute path instead.
+/// Returns whether two paths name the same folder after resolving `.`, `..` and symbolic links.
+/// A path that does not exist is compared as an absolute path instead.
 fn same_folder(a: &Path, b: &Path) -> bool {
     let resolve = |path: &Path| {
         std::fs::canonicalize(path)

@@ -97,9 +97,20 @@ pub fn buildx_version_command() -> DockerCommand {
     DockerCommand::new(["buildx", "version"])
 }
 
+/// The description of the daemon check in a dry run's steps.
+pub const DAEMON_CHECK: &str = "check that the Docker daemon responds";
+
 /// The commands [`check_available`] runs, in order.
 pub fn availability_commands() -> Vec<DockerCommand> {
-    vec![daemon_version_command(), buildx_version_command()]
+    availability_checks().into_iter().map(|(_, command)| command).collect()
+}
+
+/// Returns the commands [`check_available`] runs, in order, each with its description.
+pub fn availability_checks() -> Vec<(&'static str, DockerCommand)> {
+    vec![
+        (DAEMON_CHECK, daemon_version_command()),
+        ("check that the docker buildx plugin is installed", buildx_version_command()),
+    ]
 }
 
 /// Checks that the docker CLI is on `PATH`, that its daemon answers and that the buildx plugin

@@ -16,8 +16,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use self::docker_cli::Docker;
+use self::docker_cli::{command_line, Docker};
 use self::docker_config::DockerConfig;
+use crate::dry_run::Step;
 use crate::exit::{external, invalid};
 use crate::reference::validate_registry_host;
 
@@ -150,8 +151,8 @@ pub fn validate_options(options: &EcrOptions) -> Result<()> {
     Ok(())
 }
 
-/// Describes the steps of a login without contacting anything, one line each.
-pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
+/// Describes the steps of a login without contacting anything.
+pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<Step> {
     let region = options.region.as_deref().unwrap_or("from the AWS configuration");
     let profile = options.profile.as_deref().unwrap_or("default");
     let account = options.registry_id.as_deref().unwrap_or("the caller's account");
@@ -162,14 +163,25 @@ pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
         "a temporary Docker config (DOCKER_CONFIG), deleted afterwards, with the current \
          Docker context carried over"
     };
+    let docker = Docker { program: "docker".into() };
+    let login = docker.login_command(Path::new(config_dir_placeholder(keep_login)), "AWS", host);
     vec![
-        format!(
-            "fetch an ECR authorization token with GetAuthorizationToken (region: {region}, \
-             profile: {profile}, registry: {account})"
-        ),
-        format!("log in with the token in {config}"),
-        format!("docker login --username AWS --password-stdin {host}   (password on stdin)"),
+        Step::new(format!(
+            "fetch an ECR authorization token with GetAuthorizationToken through the AWS SDK \
+             (region: {region}, profile: {profile}, registry: {account})"
+        )),
+        Step::run(format!("log in to {host} with the token in {config}"), command_line(&login))
+            .with_stdin_secret("password"),
     ]
+}
+
+/// Returns the name a dry run shows for the Docker configuration folder of a login.
+pub fn config_dir_placeholder(keep_login: bool) -> &'static str {
+    if keep_login {
+        "USER-DOCKER-CONFIG"
+    } else {
+        "TEMPORARY-DOCKER-CONFIG"
+    }
 }
 
 /// Extracts the registry host from a token's proxy endpoint, such as
@@ -319,7 +331,17 @@ mod tests {
     fn describe_login_names_the_host() {
         let options = EcrOptions { registry: Some("127.0.0.1:5000".into()), ..Default::default() };
         let steps = describe_login(&options, false);
-        assert!(steps[2].contains("--password-stdin 127.0.0.1:5000"), "{steps:?}");
-        assert!(steps[1].contains("temporary"), "{steps:?}");
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert!(steps[0].description.contains("GetAuthorizationToken"), "{steps:?}");
+        assert!(steps[0].command.is_none(), "{steps:?}");
+        assert!(steps[1].description.contains("temporary"), "{steps:?}");
+        assert_eq!(
+            steps[1].command.as_deref(),
+            Some(
+                "DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS \
+                 --password-stdin 127.0.0.1:5000"
+            )
+        );
+        assert_eq!(steps[1].stdin_secret, Some("password"));
     }
 }

@@ -221,7 +221,7 @@ fn build_merge_only_names_missing_platform() {
 }
 
 #[test]
-fn build_dry_run_prints_commands_only() {
+fn build_dry_run_prints_numbered_steps() {
     let Some(registry) = Registry::login() else { return };
     let repository = unique_repository(&registry.host, "dry-run");
     let fixture = fixture();
@@ -241,14 +241,22 @@ fn build_dry_run_prints_commands_only() {
     };
     let inspect_line = |tag: &str| format!("docker buildx imagetools inspect --format '{{{{json .Manifest}}}}' {repository}:{tag}");
     let expected = [
-        "docker version --format '{{.Server.Version}}'".to_string(),
-        "docker buildx version".to_string(),
-        build_line("linux/amd64", "amd64-gpu"),
-        inspect_line("3-amd64-gpu"),
-        build_line("linux/arm64", "arm64"),
-        inspect_line("3-arm64"),
-        format!("docker buildx imagetools create --tag {repository}:3 {repository}:3-amd64-gpu {repository}:3-arm64"),
-        inspect_line("3"),
+        "1. check that the Docker daemon responds".to_string(),
+        "    docker version --format '{{.Server.Version}}'".to_string(),
+        "2. check that the docker buildx plugin is installed".to_string(),
+        "    docker buildx version".to_string(),
+        format!("3. build linux/amd64 (target amd64-gpu) and push it as {repository}:3-amd64-gpu"),
+        format!("    {}", build_line("linux/amd64", "amd64-gpu")),
+        format!("4. read the digest of {repository}:3-amd64-gpu from the registry"),
+        format!("    {}", inspect_line("3-amd64-gpu")),
+        format!("5. build linux/arm64 (target arm64) and push it as {repository}:3-arm64"),
+        format!("    {}", build_line("linux/arm64", "arm64")),
+        format!("6. read the digest of {repository}:3-arm64 from the registry"),
+        format!("    {}", inspect_line("3-arm64")),
+        format!("7. merge the platforms into the manifest list {repository}:3"),
+        format!("    docker buildx imagetools create --tag {repository}:3 {repository}:3-amd64-gpu {repository}:3-arm64"),
+        format!("8. read the digest and platforms of {repository}:3"),
+        format!("    {}", inspect_line("3")),
     ];
     let printed = stdout(&output);
     let lines: Vec<&str> = printed.lines().collect();
@@ -433,7 +441,7 @@ fn build_defaults_to_repository_dockerfile() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let printed = stdout(&output);
-    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("docker buildx build")).collect();
+    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("    docker buildx build")).collect();
     assert_eq!(builds.len(), 2, "{printed}");
     let file = format!("--file {} ", root.join("Dockerfile").display());
     for line in builds {
@@ -449,11 +457,20 @@ fn build_ecr_dry_run_describes_login() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let printed = stdout(&output);
-    let comments: Vec<&str> = printed.lines().filter(|line| line.starts_with("# ")).collect();
-    assert!(!comments.is_empty(), "{printed}");
-    assert!(comments.iter().any(|line| line.contains("region: eu-west-1")), "{printed}");
-    assert!(comments.iter().any(|line| line.contains("--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")), "{printed}");
-    assert!(printed.contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines[4].starts_with("3. fetch an ECR authorization token"), "{printed}");
+    assert!(lines[4].contains("region: eu-west-1"), "{printed}");
+    assert!(lines[4].contains("registry: 123456789012"), "{printed}");
+    assert!(lines[5].starts_with("4. log in to 123456789012.dkr.ecr.eu-west-1.amazonaws.com"), "{printed}");
+    assert_eq!(
+        lines[6],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS --password-stdin \
+         123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(lines[7], "    password: <from stdin>");
+    assert!(lines[8].starts_with("5. build linux/arm64"), "{printed}");
+    assert!(lines[9].starts_with("    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker buildx build "), "the build uses the login: {printed}");
+    assert!(lines[9].contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
 }
 
 #[test]

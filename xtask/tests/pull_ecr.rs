@@ -287,6 +287,40 @@ fn dry_run_contacts_nothing() {
     assert!(stdout.contains("GetAuthorizationToken"), "{text}");
 }
 
+/// The dry run prints numbered steps, each followed by its command, as `build --dry-run` does.
+#[test]
+fn dry_run_prints_numbered_steps() {
+    let sandbox = Sandbox::new();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let (output, text) = run(sandbox
+        .pull_ecr(&unused)
+        .args(["--tag", "v1", "--registry", "127.0.0.1:5000", "--dry-run"]));
+
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "1. check that the Docker daemon responds", "{text}");
+    assert_eq!(lines[1], "    docker version --format '{{.Server.Version}}'", "{text}");
+    assert!(lines[2].starts_with("2. fetch an ECR authorization token"), "{text}");
+    assert!(lines[3].starts_with("3. log in to 127.0.0.1:5000"), "{text}");
+    assert_eq!(
+        lines[4],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS --password-stdin \
+         127.0.0.1:5000",
+        "{text}"
+    );
+    assert_eq!(lines[5], "    password: <from stdin>", "{text}");
+    assert_eq!(lines[6], "4. pull 127.0.0.1:5000/marqo-base:v1", "{text}");
+    assert_eq!(
+        lines[7],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker pull 127.0.0.1:5000/marqo-base:v1",
+        "{text}"
+    );
+    assert!(lines[8].starts_with("5. "), "{text}");
+    assert!(lines[9].starts_with("    docker image inspect "), "{text}");
+    assert_eq!(lines.len(), 10, "{text}");
+}
+
 const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 
 #[test]

@@ -165,22 +165,41 @@ impl<'a> Plan<'a> {
         self.request.merge_only || self.request.output == Output::Push
     }
 
-    /// Every docker command a run of this plan executes, in order, as `--dry-run` prints them.
+    /// Every docker command a run of this plan executes, in order: the availability checks,
+    /// then [`Plan::steps`].
     pub fn commands(&self) -> Vec<DockerCommand> {
         let mut commands = docker::availability_commands();
+        commands.extend(self.steps().into_iter().map(|(_, command)| command));
+        commands
+    }
+
+    /// The builds, digest reads and merge of this plan, in run order, each with a description
+    /// for `--dry-run`.
+    pub fn steps(&self) -> Vec<(String, DockerCommand)> {
+        let mut steps = Vec::new();
         for build in &self.builds {
             if !self.request.merge_only {
-                commands.push(self.build_command(build));
+                let what = format!("build {} (target {})", build.target.platform, build.target.name);
+                let description = match self.request.output {
+                    Output::Push => format!("{what} and push it as {}", build.reference),
+                    Output::Load => {
+                        format!("{what} and load it into the local image store as {}", build.reference)
+                    }
+                    Output::None => format!("{what} into the build cache only"),
+                };
+                steps.push((description, self.build_command(build)));
             }
             if self.platforms_in_registry() {
-                commands.push(docker::imagetools_inspect_command(&build.reference));
+                let description = format!("read the digest of {} from the registry", build.reference);
+                steps.push((description, docker::imagetools_inspect_command(&build.reference)));
             }
         }
         if let (Some(merge), Some(merged)) = (self.merge_command(), &self.merged) {
-            commands.push(merge);
-            commands.push(docker::imagetools_inspect_command(merged));
+            steps.push((format!("merge the platforms into the manifest list {merged}"), merge));
+            let description = format!("read the digest and platforms of {merged}");
+            steps.push((description, docker::imagetools_inspect_command(merged)));
         }
-        commands
+        steps
     }
 }
 
