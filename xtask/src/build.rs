@@ -110,8 +110,9 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let sh = Shell::new().context("cannot start a shell")?;
     docker::check_available(&sh, project.verbose)?;
 
-    // The login's Docker configuration folder lives as long as this value.
-    let _login = match &ecr_options {
+    // The login's temporary Docker configuration folder lives as long as this value, which is
+    // dropped only after every push and the merge.
+    let login = match &ecr_options {
         Some(options) => {
             let host = options.registry.clone().unwrap_or_default();
             eprintln!("logging in to the ECR registry {host}");
@@ -126,6 +127,8 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     };
 
     let summary = execute::execute(&sh, &plan)?;
+    drop(login);
+
     println!("{}", serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?);
     Ok(Outcome::Success)
 }

@@ -372,10 +372,15 @@ fn build_push_without_login_exits_3() {
 /// `xtask build --push --ecr` for arm64 against moto and the test registry, logging in for
 /// `account` with an empty Docker configuration of its own.
 fn build_with_ecr(endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
+    build_platforms_with_ecr("linux/arm64", endpoint, repository, account)
+}
+
+/// `xtask build --push --ecr` for `platforms`, as [`build_with_ecr`] runs it.
+fn build_platforms_with_ecr(platforms: &str, endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
     let config = TempDir::new().unwrap();
     let aws = TempDir::new().unwrap();
     let args = [
-        "--platform", "linux/arm64", "--push", "--tag", "1", "--image", repository,
+        "--platform", platforms, "--push", "--tag", "1", "--image", repository,
         "--ecr", "--region", "us-east-1", "--registry-id", account,
     ];
     let output = run(build(&fixture().join("requirements"), &args)
@@ -406,6 +411,22 @@ fn build_ecr_login_then_push() {
 
     let leftover = std::fs::read_to_string(config.path().join("config.json")).unwrap_or_default();
     assert!(!leftover.contains(&registry.host), "the ECR login stays out of DOCKER_CONFIG: {leftover}");
+}
+
+/// The merge runs last, so the ECR login must still be in place when it runs.
+#[test]
+fn build_ecr_login_then_merge() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(account) = common::service_env("XTASK_TEST_MOTO_ACCOUNT", "the moto account") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr-merge");
+
+    let (output, _config) = build_platforms_with_ecr("linux/amd64,linux/arm64", &endpoint, &repository, &account);
+    assert!(output.status.success(), "build --ecr failed: {}", stderr(&output));
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let list = inspect(registry.config_dir(), &format!("{repository}:1")).expect("the manifest list is pushed");
+    assert_eq!(summary["merged"]["digest"], list["digest"]);
+    assert_eq!(list["manifests"].as_array().unwrap().len(), 2);
 }
 
 #[test]
