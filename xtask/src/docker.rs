@@ -100,11 +100,6 @@ pub fn buildx_version_command() -> DockerCommand {
 /// The description of the daemon check in a dry run's steps.
 pub const DAEMON_CHECK: &str = "check that the Docker daemon responds";
 
-/// The commands [`check_available`] runs, in order.
-pub fn availability_commands() -> Vec<DockerCommand> {
-    availability_checks().into_iter().map(|(_, command)| command).collect()
-}
-
 /// Returns the commands [`check_available`] runs, in order, each with its description.
 pub fn availability_checks() -> Vec<(&'static str, DockerCommand)> {
     vec![
@@ -236,9 +231,9 @@ mod tests {
 
     #[test]
     fn availability_commands_argv() {
-        let commands = availability_commands();
-        assert_eq!(commands[0].args, ["version", "--format", "{{.Server.Version}}"]);
-        assert_eq!(commands[1].args, ["buildx", "version"]);
+        let checks = availability_checks();
+        assert_eq!(checks[0].1.args, ["version", "--format", "{{.Server.Version}}"]);
+        assert_eq!(checks[1].1.args, ["buildx", "version"]);
     }
 
     #[test]

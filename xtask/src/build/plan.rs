@@ -165,14 +165,6 @@ impl<'a> Plan<'a> {
         self.request.merge_only || self.request.output == Output::Push
     }
 
-    /// Every docker command a run of this plan executes, in order: the availability checks,
-    /// then [`Plan::steps`].
-    pub fn commands(&self) -> Vec<DockerCommand> {
-        let mut commands = docker::availability_commands();
-        commands.extend(self.steps().into_iter().map(|(_, command)| command));
-        commands
-    }
-
     /// The builds, digest reads and merge of this plan, in run order, each with a description
     /// for `--dry-run`.
     pub fn steps(&self) -> Vec<(String, DockerCommand)> {
@@ -334,13 +326,11 @@ mod tests {
     }
 
     #[test]
-    fn commands_list_in_run_order() {
+    fn steps_list_in_run_order() {
         let table = table();
         let plan = Plan::new(&table, request()).unwrap();
-        let lines: Vec<String> = plan.commands().iter().map(ToString::to_string).collect();
+        let lines: Vec<String> = plan.steps().iter().map(|(_, command)| command.to_string()).collect();
         assert_eq!(lines, [
-            "docker version --format '{{.Server.Version}}'",
-            "docker buildx version",
             "docker buildx build --platform linux/amd64 --file Dockerfile --tag 127.0.0.1:5000/team/marqo-base:7-amd64-gpu --provenance=false --sbom=false --push .",
             "docker buildx imagetools inspect --format '{{json .Manifest}}' 127.0.0.1:5000/team/marqo-base:7-amd64-gpu",
             "docker buildx build --platform linux/arm64 --file Dockerfile --tag 127.0.0.1:5000/team/marqo-base:7-arm64 --provenance=false --sbom=false --push .",
@@ -364,10 +354,10 @@ mod tests {
     fn merge_only_runs_no_build() {
         let table = table();
         let plan = Plan::new(&table, Request { merge_only: true, output: Output::None, ..request() }).unwrap();
-        let commands = plan.commands();
-        assert!(commands.iter().all(|command| command.args[..2] != ["buildx", "build"]));
+        let steps = plan.steps();
+        assert!(steps.iter().all(|(_, command)| command.args[..2] != ["buildx", "build"]));
         assert_eq!(plan.merged.as_deref(), Some("127.0.0.1:5000/team/marqo-base:7"));
-        assert_eq!(commands.len(), 2 + 2 + 2);
+        assert_eq!(steps.len(), 2 + 2, "two digest reads, the merge and its digest read");
     }
 
     #[test]
