@@ -337,27 +337,21 @@ fn ecr_registry_sets_region_and_account() {
 }
 
 #[test]
-fn ecr_registry_rejects_other_region() {
-    let sandbox = Sandbox::new();
-    let (output, text) = run(sandbox.pull_ecr("http://127.0.0.1:1").args([
-        "--tag", "v1", "--registry", ECR_HOST, "--region", "us-east-1", "--dry-run",
-    ]));
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(text.contains("--region us-east-1"), "{text}");
-    assert!(text.contains("region eu-west-1"), "{text}");
-    assert!(output.stdout.is_empty(), "{text}");
-}
-
-#[test]
-fn ecr_registry_rejects_other_account() {
-    let sandbox = Sandbox::new();
-    let (output, text) = run(sandbox.pull_ecr("http://127.0.0.1:1").args([
-        "--tag", "v1", "--registry", ECR_HOST, "--registry-id", "210987654321", "--dry-run",
-    ]));
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(text.contains("--registry-id 210987654321"), "{text}");
-    assert!(text.contains("account 123456789012"), "{text}");
-    assert!(output.stdout.is_empty(), "{text}");
+fn ecr_registry_rejects_contradictions() {
+    let cases = [
+        (["--region", "us-east-1"], "--region us-east-1", "region eu-west-1"),
+        (["--registry-id", "210987654321"], "--registry-id 210987654321", "account 123456789012"),
+    ];
+    for (option, given, expected) in cases {
+        let sandbox = Sandbox::new();
+        let mut command = sandbox.pull_ecr("http://127.0.0.1:1");
+        command.args(["--tag", "v1", "--registry", ECR_HOST, "--dry-run"]).args(option);
+        let (output, text) = run(&mut command);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains(given), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(output.stdout.is_empty(), "{text}");
+    }
 }
 
 #[test]
