@@ -17,7 +17,7 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
         for entry in active[index].values() {
             let mut own_pins = None;
             let mut others = Vec::new();
-            let mut versions = vec![entry];
+            let mut versions: Vec<&LockedPackage> = vec![*entry];
             for (other_index, other) in inputs.targets.iter().enumerate() {
                 if other_index == index {
                     continue;
