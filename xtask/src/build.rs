@@ -9,12 +9,13 @@
 mod execute;
 mod plan;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::docker;
+use crate::dry_run::{self, Step};
 use crate::ecr::{self, EcrOptions};
 use crate::exit::{invalid, Categorized, Category, Outcome, ResultExt};
 use crate::project::{display_path, Project};
@@ -93,6 +94,7 @@ pub struct Args {
 pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let request = request_from(project, &args);
     check_paths(&request)?;
+    check_requirements_in_context(project, &request)?;
     let plan = Plan::new(&project.table, request)?;
     let ecr_options = if args.ecr { Some(ecr_options(&args, &plan)?) } else { None };
 
@@ -101,22 +103,16 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     }
 
     if args.dry_run {
-        if let Some(options) = &ecr_options {
-            for step in ecr::describe_login(options, false) {
-                println!("# {step}");
-            }
-        }
-        for command in plan.commands() {
-            println!("{command}");
-        }
+        print!("{}", dry_run::render(&dry_run_steps(&plan, ecr_options.as_ref())));
         return Ok(Outcome::Success);
     }
 
     let sh = Shell::new().context("cannot start a shell")?;
     docker::check_available(&sh, project.verbose)?;
 
-    // The login's Docker configuration folder lives as long as this value.
-    let _login = match &ecr_options {
+    // The login's temporary Docker configuration folder lives as long as this value, which is
+    // dropped only after every push and the merge.
+    let login = match &ecr_options {
         Some(options) => {
             let host = options.registry.clone().unwrap_or_default();
             eprintln!("logging in to the ECR registry {host}");
@@ -131,8 +127,27 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     };
 
     let summary = execute::execute(&sh, &plan)?;
+    drop(login);
+
     println!("{}", serde_json::to_string_pretty(&summary).context("cannot serialize the summary")?);
     Ok(Outcome::Success)
+}
+
+/// Lists the steps of a run in order, as `--dry-run` prints them. After an ECR login, the
+/// docker commands run with the login's temporary Docker config.
+fn dry_run_steps(plan: &Plan, ecr_options: Option<&EcrOptions>) -> Vec<Step> {
+    let checks = docker::availability_checks().into_iter();
+    let mut steps: Vec<Step> = checks.map(|(description, command)| Step::run(description, command)).collect();
+
+    let mut config = String::new();
+    if let Some(options) = ecr_options {
+        steps.extend(ecr::describe_login(options, false));
+        config = format!("DOCKER_CONFIG={} ", ecr::config_dir_placeholder(false));
+    }
+    for (description, command) in plan.steps() {
+        steps.push(Step::run(description, format!("{config}{command}")));
+    }
+    steps
 }
 
 fn request_from(project: &Project, args: &Args) -> Request {
@@ -179,6 +194,40 @@ fn check_paths(request: &Request) -> Result<()> {
     Ok(())
 }
 
+/// Rejects (exit 2) a build that would install other lockfiles than the ones `validate`
+/// checks. The Dockerfile copies `requirements/` from the build context, so the checked folder
+/// must be `CONTEXT/requirements`.
+fn check_requirements_in_context(project: &Project, request: &Request) -> Result<()> {
+    if request.merge_only {
+        return Ok(());
+    }
+    let checked = &project.requirements_dir;
+    let copied = request.context.join("requirements");
+    if same_folder(checked, &copied) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "the lockfiles checked are in {}, but the Dockerfile copies requirements/ from the \
+         build context, so the image would install the ones in {}; pass --requirements-dir {} \
+         to build those, or --context DIR where DIR/requirements is {}",
+        display_path(checked),
+        display_path(&copied),
+        display_path(&copied),
+        display_path(checked)
+    )))
+}
+
+/// Returns whether two paths name the same folder after resolving `.`, `..` and symbolic links.
+/// A path that does not exist is compared as an absolute path instead.
+fn same_folder(a: &Path, b: &Path) -> bool {
+    let resolve = |path: &Path| {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    resolve(a) == resolve(b)
+}
+
 /// Runs `validate`'s checks and rejects (exit 1) a build from lockfiles that fail them.
 fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
     eprintln!("checking the lockfiles and the Dockerfile with validate");
@@ -195,7 +244,8 @@ fn check_lockfiles(project: &Project, plan: &Plan) -> Result<()> {
 }
 
 /// ECR login settings: the registry is --image's host, and the account and region default to
-/// the ones that host names (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+/// the ones that host names (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`), which --region and
+/// --registry-id must not contradict.
 fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
     if !plan.platforms_in_registry() {
         return Err(invalid("--ecr logs in to push; add --push or --merge-only"));
@@ -207,24 +257,12 @@ fn ecr_options(args: &Args, plan: &Plan) -> Result<EcrOptions> {
              123456789012.dkr.ecr.us-east-1.amazonaws.com/{image}"
         )));
     };
-    let (account, region) = parse_ecr_host(host).unzip();
-    let options = EcrOptions {
+    ecr::options_for_registry(EcrOptions {
         registry: Some(host.to_string()),
-        region: args.region.clone().or(region),
+        region: args.region.clone(),
         profile: args.profile.clone(),
-        registry_id: args.registry_id.clone().or(account),
-    };
-    ecr::validate_options(&options)?;
-    Ok(options)
-}
-
-/// Splits `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`) into account and
-/// region.
-fn parse_ecr_host(host: &str) -> Option<(String, String)> {
-    let (account, rest) = host.split_once(".dkr.ecr.")?;
-    let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
-    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
-    valid.then(|| (account.to_string(), region.to_string()))
+        registry_id: args.registry_id.clone(),
+    })
 }
 
 fn parse_build_arg(value: &str) -> std::result::Result<String, String> {
@@ -281,17 +319,18 @@ mod tests {
     }
 
     #[test]
-    fn ecr_host_gives_account_and_region() {
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
-            Some(("123456789012".into(), "eu-west-1".into()))
-        );
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
-            Some(("123456789012".into(), "cn-north-1".into()))
-        );
-        assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
-        assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
+    fn same_folder_resolves_dots_and_links() {
+        let root = tempfile::tempdir().unwrap();
+        let requirements = root.path().join("requirements");
+        std::fs::create_dir(&requirements).unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&requirements, &link).unwrap();
+
+        assert!(same_folder(&requirements, &root.path().join("requirements/../requirements")));
+        assert!(same_folder(&requirements, &link));
+        assert!(!same_folder(&requirements, root.path()));
+        assert!(same_folder(&root.path().join("missing"), &root.path().join("missing")));
+        assert!(!same_folder(&root.path().join("missing"), &requirements));
     }
 
     #[test]

@@ -1,16 +1,27 @@
 //! The docker CLI: commands built as plain argument lists, the checks that docker, buildx and a
-//! reachable daemon exist, and `imagetools inspect` output parsing.
+//! reachable daemon exist (shared by `build`, `pull-ecr` and `doctor`), and `imagetools inspect`
+//! output parsing.
 //!
 //! Every command is built by a function that returns a [`DockerCommand`] without running it, so
 //! that unit tests can assert the exact argv and `--dry-run` can print it. No command built here
 //! carries a secret: logins pass the password on stdin.
 
+mod process;
+
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use xshell::{Cmd, Shell};
 
 use crate::exit::{external, ResultExt};
+
+pub(crate) use process::run;
+
+/// Bound on `docker version`, which waits on an unreachable `DOCKER_HOST`.
+pub(crate) const DAEMON_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One `docker` invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,39 +97,28 @@ pub fn buildx_version_command() -> DockerCommand {
     DockerCommand::new(["buildx", "version"])
 }
 
-/// The commands [`check_available`] runs, in order.
-pub fn availability_commands() -> Vec<DockerCommand> {
-    vec![daemon_version_command(), buildx_version_command()]
+/// The description of the daemon check in a dry run's steps.
+pub const DAEMON_CHECK: &str = "check that the Docker daemon responds";
+
+/// Returns the commands [`check_available`] runs, in order, each with its description.
+pub fn availability_checks() -> Vec<(&'static str, DockerCommand)> {
+    vec![
+        (DAEMON_CHECK, daemon_version_command()),
+        ("check that the docker buildx plugin is installed", buildx_version_command()),
+    ]
 }
 
 /// Checks that the docker CLI is on `PATH`, that its daemon answers and that the buildx plugin
 /// is installed. Each failure is an external error (exit 3) that says how to fix it.
 pub fn check_available(sh: &Shell, verbose: bool) -> Result<()> {
-    let docker = which::which("docker").map_err(|_| {
-        external(
-            "the docker CLI was not found on PATH; install Docker Engine (Debian and Ubuntu: \
-             `apt-get install docker.io`; other systems: https://docs.docker.com/engine/install/)",
-        )
-    })?;
+    let docker = find_cli()?;
     if verbose {
         eprintln!("using {}", docker.display());
     }
 
-    let daemon = daemon_version_command();
-    let output = daemon.to_cmd(sh).ignore_status().output().external_context("cannot run docker")?;
-    if !output.status.success() {
-        let host = std::env::var("DOCKER_HOST")
-            .map_or_else(|_| "the default socket".to_string(), |host| format!("DOCKER_HOST={host}"));
-        let detail = last_error_line(&output.stderr);
-        return Err(external(format!(
-            "the Docker daemon at {host} is not reachable: {detail}\nStart it (`systemctl start \
-             docker`, or `.ci/services` on a test machine) or point DOCKER_HOST at a running \
-             daemon"
-        )));
-    }
+    let version = check_daemon(&docker)?;
     if verbose {
-        let version = String::from_utf8_lossy(&output.stdout);
-        eprintln!("Docker daemon {}", version.trim());
+        eprintln!("Docker daemon {version}");
     }
 
     let buildx = buildx_version_command();
@@ -136,11 +136,48 @@ pub fn check_available(sh: &Shell, verbose: bool) -> Result<()> {
     Ok(())
 }
 
-/// The last non-empty line of a command's stderr, which for the docker CLI holds the error.
-fn last_error_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let line = text.lines().rev().find(|line| !line.trim().is_empty());
-    line.map_or_else(|| "no error output".to_string(), |line| line.trim().to_string())
+/// Finds the docker CLI on `PATH`. A missing CLI is an external error (exit 3) whose message
+/// names the package to install.
+pub fn find_cli() -> Result<PathBuf> {
+    which::which("docker").map_err(|_| {
+        external(
+            "the docker CLI was not found on PATH; install Docker Engine (Debian and Ubuntu: \
+             `apt-get install docker.io`; other systems: https://docs.docker.com/engine/install/)",
+        )
+    })
+}
+
+/// Checks that the daemon of the docker CLI at `program` responds to
+/// [`daemon_version_command`] within [`DAEMON_CHECK_TIMEOUT`], and returns the daemon's version.
+/// Each failure is an external error (exit 3) whose message names the fix.
+pub fn check_daemon(program: &Path) -> Result<String> {
+    let mut command = Command::new(program);
+    command.args(&daemon_version_command().args);
+    let host = std::env::var("DOCKER_HOST")
+        .map_or_else(|_| "the default socket".to_string(), |host| format!("DOCKER_HOST={host}"));
+
+    let Some(finished) = run(&mut command, None, false, DAEMON_CHECK_TIMEOUT)? else {
+        return Err(external(format!(
+            "the Docker daemon at {host} did not respond within {} s; check DOCKER_HOST and the \
+             current docker context",
+            DAEMON_CHECK_TIMEOUT.as_secs()
+        )));
+    };
+    let version = finished.stdout.trim();
+    if !finished.status.success() || version.is_empty() {
+        let detail = last_line(&finished.stderr);
+        return Err(external(format!(
+            "the Docker daemon at {host} is not reachable: {detail}\nStart it (`systemctl start \
+             docker`, or `.ci/services` on a test machine) or point DOCKER_HOST at a running \
+             daemon"
+        )));
+    }
+    Ok(version.to_string())
+}
+
+/// Returns the last non-empty line of a program's output, where docker writes its error.
+pub(crate) fn last_line(output: &str) -> &str {
+    output.lines().map(str::trim).rfind(|line| !line.is_empty()).unwrap_or("no output")
 }
 
 /// `imagetools inspect` printing the manifest (or manifest list) descriptor as JSON.
@@ -194,9 +231,9 @@ mod tests {
 
     #[test]
     fn availability_commands_argv() {
-        let commands = availability_commands();
-        assert_eq!(commands[0].args, ["version", "--format", "{{.Server.Version}}"]);
-        assert_eq!(commands[1].args, ["buildx", "version"]);
+        let checks = availability_checks();
+        assert_eq!(checks[0].1.args, ["version", "--format", "{{.Server.Version}}"]);
+        assert_eq!(checks[1].1.args, ["buildx", "version"]);
     }
 
     #[test]
@@ -230,8 +267,13 @@ mod tests {
 
     #[test]
     fn error_line_is_last_nonempty() {
-        let stderr = b"Client: 28.2.2\nCannot connect to the Docker daemon at unix:///x.sock\n\n";
-        assert_eq!(last_error_line(stderr), "Cannot connect to the Docker daemon at unix:///x.sock");
-        assert_eq!(last_error_line(b""), "no error output");
+        let stderr = "Client: 28.2.2\nCannot connect to the Docker daemon at unix:///x.sock\n\n";
+        assert_eq!(last_line(stderr), "Cannot connect to the Docker daemon at unix:///x.sock");
+    }
+
+    #[test]
+    fn last_line_skips_blank_lines() {
+        assert_eq!(last_line("a\nError: denied\n\n"), "Error: denied");
+        assert_eq!(last_line(""), "no output");
     }
 }

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use crate::docker;
 use crate::exit::Outcome;
 use crate::project::{display_path, Project};
 use crate::tools;
@@ -97,18 +98,13 @@ fn docker_client() -> Check {
 }
 
 fn docker_daemon() -> Check {
-    let output = Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output();
-    let found = match output {
-        Ok(output) if output.status.success() => {
-            Some(format!("engine {}", String::from_utf8_lossy(&output.stdout).trim()))
-        }
-        _ => None,
-    };
+    let version = docker::find_cli().and_then(|program| docker::check_daemon(&program));
+    let found = version.ok().map(|version| format!("engine {version}"));
     Check { name: "dockerd", found, advice: "start the Docker daemon (dockerd) or set DOCKER_HOST".into(), remark: String::new() }
 }
 
 fn buildx() -> Check {
-    let output = Command::new("docker").args(["buildx", "version"]).output();
+    let output = Command::new("docker").args(&docker::buildx_version_command().args).output();
     let found = match output {
         Ok(output) if output.status.success() => Some(String::from_utf8_lossy(&output.stdout).trim().to_string()),
         _ => None,

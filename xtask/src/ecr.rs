@@ -9,15 +9,16 @@
 
 pub(crate) mod docker_cli;
 mod docker_config;
-mod secret;
+pub(crate) mod secret;
 mod token;
 
 use std::path::Path;
 
 use anyhow::Result;
 
-use self::docker_cli::Docker;
+use self::docker_cli::{command_line, Docker};
 use self::docker_config::DockerConfig;
+use crate::dry_run::Step;
 use crate::exit::{external, invalid};
 use crate::reference::validate_registry_host;
 
@@ -84,6 +85,44 @@ pub fn login(options: &EcrOptions, keep_login: bool, verbose: bool) -> Result<Ec
     Ok(EcrLogin { host, config })
 }
 
+/// Fills in the region and registry ID from an ECR registry host
+/// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`) where the options leave them out. A region or
+/// registry ID that contradicts the host is invalid input (exit 2), because a token for another
+/// region or account does not log in to that registry. Options with another registry host, or
+/// none, are returned unchanged after [`validate_options`] checks them.
+pub fn options_for_registry(options: EcrOptions) -> Result<EcrOptions> {
+    validate_options(&options)?;
+
+    let mut options = options;
+    let parsed = options.registry.as_deref().and_then(parse_ecr_host);
+    if let (Some(host), Some((account, region))) = (options.registry.as_deref(), parsed) {
+        if let Some(given) = options.region.as_deref().filter(|given| *given != region) {
+            return Err(invalid(format!(
+                "--region {given} contradicts the ECR registry {host}, which is in region \
+                 {region}; drop --region or pass --region {region}"
+            )));
+        }
+        if let Some(given) = options.registry_id.as_deref().filter(|given| *given != account) {
+            return Err(invalid(format!(
+                "--registry-id {given} contradicts the ECR registry {host}, which belongs to \
+                 account {account}; drop --registry-id or pass --registry-id {account}"
+            )));
+        }
+        options.region = Some(region);
+        options.registry_id = Some(account);
+    }
+    Ok(options)
+}
+
+/// Splits an ECR registry host, `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or
+/// `.amazonaws.com.cn`), into account and region.
+pub fn parse_ecr_host(host: &str) -> Option<(String, String)> {
+    let (account, rest) = host.split_once(".dkr.ecr.")?;
+    let region = rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn"))?;
+    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty();
+    valid.then(|| (account.to_string(), region.to_string()))
+}
+
 /// Checks the options that can be checked without contacting anything.
 pub fn validate_options(options: &EcrOptions) -> Result<()> {
     if let Some(registry) = &options.registry {
@@ -112,8 +151,8 @@ pub fn validate_options(options: &EcrOptions) -> Result<()> {
     Ok(())
 }
 
-/// Describes the steps of a login without contacting anything, one line each.
-pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
+/// Describes the steps of a login without contacting anything.
+pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<Step> {
     let region = options.region.as_deref().unwrap_or("from the AWS configuration");
     let profile = options.profile.as_deref().unwrap_or("default");
     let account = options.registry_id.as_deref().unwrap_or("the caller's account");
@@ -124,14 +163,25 @@ pub fn describe_login(options: &EcrOptions, keep_login: bool) -> Vec<String> {
         "a temporary Docker config (DOCKER_CONFIG), deleted afterwards, with the current \
          Docker context carried over"
     };
+    let docker = Docker { program: "docker".into() };
+    let login = docker.login_command(Path::new(config_dir_placeholder(keep_login)), "AWS", host);
     vec![
-        format!(
-            "fetch an ECR authorization token with GetAuthorizationToken (region: {region}, \
-             profile: {profile}, registry: {account})"
-        ),
-        format!("log in with the token in {config}"),
-        format!("docker login --username AWS --password-stdin {host}   (password on stdin)"),
+        Step::new(format!(
+            "fetch an ECR authorization token with GetAuthorizationToken through the AWS SDK \
+             (region: {region}, profile: {profile}, registry: {account})"
+        )),
+        Step::run(format!("log in to {host} with the token in {config}"), command_line(&login))
+            .with_stdin_secret("password"),
     ]
+}
+
+/// Returns the name a dry run shows for the Docker configuration folder of a login.
+pub fn config_dir_placeholder(keep_login: bool) -> &'static str {
+    if keep_login {
+        "USER-DOCKER-CONFIG"
+    } else {
+        "TEMPORARY-DOCKER-CONFIG"
+    }
 }
 
 /// Extracts the registry host from a token's proxy endpoint, such as
@@ -212,10 +262,86 @@ mod tests {
     }
 
     #[test]
+    fn ecr_host_gives_account_and_region() {
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some(("123456789012".into(), "eu-west-1".into()))
+        );
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some(("123456789012".into(), "cn-north-1".into()))
+        );
+        assert_eq!(parse_ecr_host("127.0.0.1:5000"), None);
+        assert_eq!(parse_ecr_host("abc.dkr.ecr.us-east-1.amazonaws.com"), None);
+    }
+
+    fn ecr_registry() -> EcrOptions {
+        EcrOptions {
+            registry: Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ecr_registry_fills_region_and_account() {
+        let options = options_for_registry(ecr_registry()).unwrap();
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(options.registry_id.as_deref(), Some("123456789012"));
+
+        let matching = EcrOptions {
+            region: Some("eu-west-1".into()),
+            registry_id: Some("123456789012".into()),
+            ..ecr_registry()
+        };
+        let options = options_for_registry(matching).unwrap();
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(options.registry_id.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn ecr_registry_rejects_contradictions() {
+        let err = options_for_registry(EcrOptions { region: Some("us-east-1".into()), ..ecr_registry() })
+            .unwrap_err();
+        assert_eq!(category_of(&err), Category::Invalid);
+        assert!(err.to_string().contains("--region us-east-1"), "{err}");
+        assert!(err.to_string().contains("region eu-west-1"), "{err}");
+
+        let other_account = EcrOptions { registry_id: Some("210987654321".into()), ..ecr_registry() };
+        let err = options_for_registry(other_account).unwrap_err();
+        assert_eq!(category_of(&err), Category::Invalid);
+        assert!(err.to_string().contains("--registry-id 210987654321"), "{err}");
+        assert!(err.to_string().contains("account 123456789012"), "{err}");
+    }
+
+    #[test]
+    fn other_registry_keeps_options() {
+        let options = EcrOptions {
+            registry: Some("127.0.0.1:5000".into()),
+            region: Some("us-east-1".into()),
+            registry_id: Some("210987654321".into()),
+            ..Default::default()
+        };
+        let resolved = options_for_registry(options.clone()).unwrap();
+        assert_eq!(resolved.region, options.region);
+        assert_eq!(resolved.registry_id, options.registry_id);
+        assert!(options_for_registry(EcrOptions::default()).unwrap().region.is_none());
+    }
+
+    #[test]
     fn describe_login_names_the_host() {
         let options = EcrOptions { registry: Some("127.0.0.1:5000".into()), ..Default::default() };
         let steps = describe_login(&options, false);
-        assert!(steps[2].contains("--password-stdin 127.0.0.1:5000"), "{steps:?}");
-        assert!(steps[1].contains("temporary"), "{steps:?}");
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert!(steps[0].description.contains("GetAuthorizationToken"), "{steps:?}");
+        assert!(steps[0].command.is_none(), "{steps:?}");
+        assert!(steps[1].description.contains("temporary"), "{steps:?}");
+        assert_eq!(
+            steps[1].command.as_deref(),
+            Some(
+                "DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS \
+                 --password-stdin 127.0.0.1:5000"
+            )
+        );
+        assert_eq!(steps[1].stdin_secret, Some("password"));
     }
 }

@@ -11,6 +11,7 @@ mod compile;
 mod converge;
 mod docker;
 mod doctor;
+mod dry_run;
 mod ecr;
 mod exit;
 mod progress;

@@ -5,8 +5,12 @@
 //! token, `docker login` into a temporary Docker config, `docker pull`, and print the pulled
 //! image's digest reference (`HOST/REPOSITORY@sha256:...`) on stdout.
 
+use std::path::Path;
+
 use anyhow::Result;
 
+use crate::docker;
+use crate::dry_run::{self, Step};
 use crate::ecr::docker_cli::{command_line, Docker};
 use crate::ecr::{self, EcrOptions};
 use crate::exit::Outcome;
@@ -28,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     repository: Option<String>,
 
-    /// AWS region [default: from AWS_REGION or the AWS profile]
+    /// AWS region [default: the region in --registry's host when it is an ECR host, else
+    /// AWS_REGION or the AWS profile's]
     #[arg(long, value_name = "REGION")]
     region: Option<String>,
 
@@ -36,7 +41,8 @@ pub struct Args {
     #[arg(long, value_name = "PROFILE")]
     profile: Option<String>,
 
-    /// AWS account ID that owns the registry [default: the caller's account]
+    /// AWS account ID that owns the registry [default: the account in --registry's host when
+    /// it is an ECR host, else the caller's account]
     #[arg(long, value_name = "ACCOUNT")]
     registry_id: Option<String>,
 
@@ -54,23 +60,20 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let repository = args.repository.clone().unwrap_or_else(|| project.table.image.clone());
     validate_tag(&args.tag)?;
     validate_repository(&repository)?;
-    let options = EcrOptions {
+    let options = ecr::options_for_registry(EcrOptions {
         registry: args.registry.clone(),
         region: args.region.clone(),
         profile: args.profile.clone(),
         registry_id: args.registry_id.clone(),
-    };
-    ecr::validate_options(&options)?;
+    })?;
 
     if args.dry_run {
-        for (number, step) in describe(&options, &repository, &args).iter().enumerate() {
-            println!("{}. {step}", number + 1);
-        }
+        print!("{}", dry_run::render(&describe(&options, &repository, &args)));
         return Ok(Outcome::Success);
     }
 
     let docker = Docker::find()?;
-    let version = docker.check_daemon(project.verbose)?;
+    let version = docker::check_daemon(&docker.program)?;
     if project.verbose {
         eprintln!("docker daemon {version} responds");
     }
@@ -86,22 +89,21 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
 }
 
 /// Lists the steps of a run in order, as the dry run prints them.
-fn describe(options: &EcrOptions, repository: &str, args: &Args) -> Vec<String> {
-    let docker = Docker::find().unwrap_or(Docker { program: "docker".into() });
+fn describe(options: &EcrOptions, repository: &str, args: &Args) -> Vec<Step> {
+    let docker = Docker { program: "docker".into() };
     let host = options.registry.as_deref().unwrap_or("HOST-OF-THE-TOKEN'S-PROXY-ENDPOINT");
     let reference = format!("{host}/{repository}:{}", args.tag);
-    let config_dir = if args.keep_login { "USER-DOCKER-CONFIG" } else { "TEMPORARY-DOCKER-CONFIG" };
-    let config_dir = std::path::Path::new(config_dir);
+    let config_dir = Path::new(ecr::config_dir_placeholder(args.keep_login));
 
-    let mut steps = vec![format!(
-        "check that the Docker daemon responds: {}",
-        command_line(&docker.version_command())
-    )];
+    let mut steps = vec![Step::run(docker::DAEMON_CHECK, docker::daemon_version_command())];
     steps.extend(ecr::describe_login(options, args.keep_login));
-    steps.push(command_line(&docker.pull_command(config_dir, &reference)));
-    steps.push(format!(
-        "print the digest: {}",
-        command_line(&docker.repo_digests_command(&reference))
+    steps.push(Step::run(
+        format!("pull {reference}"),
+        command_line(&docker.pull_command(config_dir, &reference)),
+    ));
+    steps.push(Step::run(
+        "print the pulled image's digest reference",
+        command_line(&docker.repo_digests_command(&reference)),
     ));
     steps
 }

@@ -24,16 +24,21 @@ fn invalid_requirements() -> PathBuf {
 
 /// `xtask build` on the fixture context, with no tag from the environment.
 fn build(requirements_dir: &Path, args: &[&str]) -> Command {
-    let fixture = fixture();
+    build_in(&fixture(), requirements_dir, args)
+}
+
+/// `xtask build` with the fixture Dockerfile on the given context, with no tag from the
+/// environment.
+fn build_in(context: &Path, requirements_dir: &Path, args: &[&str]) -> Command {
     let mut command = common::xtask();
     command
         .arg("--requirements-dir")
         .arg(requirements_dir)
         .arg("build")
         .arg("--file")
-        .arg(fixture.join("Dockerfile"))
+        .arg(fixture().join("Dockerfile"))
         .arg("--context")
-        .arg(&fixture)
+        .arg(context)
         .args(args)
         .env_remove("GITHUB_RUN_NUMBER")
         .stdin(Stdio::null());
@@ -216,7 +221,7 @@ fn build_merge_only_names_missing_platform() {
 }
 
 #[test]
-fn build_dry_run_prints_commands_only() {
+fn build_dry_run_prints_numbered_steps() {
     let Some(registry) = Registry::login() else { return };
     let repository = unique_repository(&registry.host, "dry-run");
     let fixture = fixture();
@@ -236,14 +241,22 @@ fn build_dry_run_prints_commands_only() {
     };
     let inspect_line = |tag: &str| format!("docker buildx imagetools inspect --format '{{{{json .Manifest}}}}' {repository}:{tag}");
     let expected = [
-        "docker version --format '{{.Server.Version}}'".to_string(),
-        "docker buildx version".to_string(),
-        build_line("linux/amd64", "amd64-gpu"),
-        inspect_line("3-amd64-gpu"),
-        build_line("linux/arm64", "arm64"),
-        inspect_line("3-arm64"),
-        format!("docker buildx imagetools create --tag {repository}:3 {repository}:3-amd64-gpu {repository}:3-arm64"),
-        inspect_line("3"),
+        "1. check that the Docker daemon responds".to_string(),
+        "    docker version --format '{{.Server.Version}}'".to_string(),
+        "2. check that the docker buildx plugin is installed".to_string(),
+        "    docker buildx version".to_string(),
+        format!("3. build linux/amd64 (target amd64-gpu) and push it as {repository}:3-amd64-gpu"),
+        format!("    {}", build_line("linux/amd64", "amd64-gpu")),
+        format!("4. read the digest of {repository}:3-amd64-gpu from the registry"),
+        format!("    {}", inspect_line("3-amd64-gpu")),
+        format!("5. build linux/arm64 (target arm64) and push it as {repository}:3-arm64"),
+        format!("    {}", build_line("linux/arm64", "arm64")),
+        format!("6. read the digest of {repository}:3-arm64 from the registry"),
+        format!("    {}", inspect_line("3-arm64")),
+        format!("7. merge the platforms into the manifest list {repository}:3"),
+        format!("    docker buildx imagetools create --tag {repository}:3 {repository}:3-amd64-gpu {repository}:3-arm64"),
+        format!("8. read the digest and platforms of {repository}:3"),
+        format!("    {}", inspect_line("3")),
     ];
     let printed = stdout(&output);
     let lines: Vec<&str> = printed.lines().collect();
@@ -300,11 +313,29 @@ fn build_rejects_load_with_two_platforms() {
 
 #[test]
 fn build_rejects_lockfiles_failing_validate() {
-    let output = run(&mut build(&invalid_requirements(), &["--tag", "1", "--dry-run"]));
+    let context = invalid_requirements().parent().unwrap().to_path_buf();
+    let output = run(&mut build_in(&context, &invalid_requirements(), &["--tag", "1", "--dry-run"]));
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(message.contains("refusing to build"), "{message}");
     assert!(message.contains("error[duplicate-package]"), "{message}");
+    assert!(stdout(&output).is_empty(), "no command is printed");
+}
+
+#[test]
+fn build_rejects_requirements_outside_context() {
+    let copy = TempDir::new().unwrap();
+    for entry in std::fs::read_dir(fixture().join("requirements")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
+
+    let output = run(&mut build(copy.path(), &["--tag", "1", "--dry-run"]));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&copy.path().display().to_string()), "names the checked folder: {message}");
+    assert!(message.contains("fixtures/build/requirements"), "names the copied folder: {message}");
+    assert!(message.contains("--requirements-dir"), "{message}");
     assert!(stdout(&output).is_empty(), "no command is printed");
 }
 
@@ -341,10 +372,15 @@ fn build_push_without_login_exits_3() {
 /// `xtask build --push --ecr` for arm64 against moto and the test registry, logging in for
 /// `account` with an empty Docker configuration of its own.
 fn build_with_ecr(endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
+    build_platforms_with_ecr("linux/arm64", endpoint, repository, account)
+}
+
+/// `xtask build --push --ecr` for `platforms`, as [`build_with_ecr`] runs it.
+fn build_platforms_with_ecr(platforms: &str, endpoint: &str, repository: &str, account: &str) -> (Output, TempDir) {
     let config = TempDir::new().unwrap();
     let aws = TempDir::new().unwrap();
     let args = [
-        "--platform", "linux/arm64", "--push", "--tag", "1", "--image", repository,
+        "--platform", platforms, "--push", "--tag", "1", "--image", repository,
         "--ecr", "--region", "us-east-1", "--registry-id", account,
     ];
     let output = run(build(&fixture().join("requirements"), &args)
@@ -375,6 +411,22 @@ fn build_ecr_login_then_push() {
 
     let leftover = std::fs::read_to_string(config.path().join("config.json")).unwrap_or_default();
     assert!(!leftover.contains(&registry.host), "the ECR login stays out of DOCKER_CONFIG: {leftover}");
+}
+
+/// The merge runs last, so the ECR login must still be in place when it runs.
+#[test]
+fn build_ecr_login_then_merge() {
+    let Some(endpoint) = common::service_env("XTASK_TEST_MOTO_ENDPOINT", "the moto ECR endpoint") else { return };
+    let Some(account) = common::service_env("XTASK_TEST_MOTO_ACCOUNT", "the moto account") else { return };
+    let Some(registry) = Registry::login() else { return };
+    let repository = unique_repository(&registry.host, "ecr-merge");
+
+    let (output, _config) = build_platforms_with_ecr("linux/amd64,linux/arm64", &endpoint, &repository, &account);
+    assert!(output.status.success(), "build --ecr failed: {}", stderr(&output));
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let list = inspect(registry.config_dir(), &format!("{repository}:1")).expect("the manifest list is pushed");
+    assert_eq!(summary["merged"]["digest"], list["digest"]);
+    assert_eq!(list["manifests"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -410,7 +462,7 @@ fn build_defaults_to_repository_dockerfile() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let printed = stdout(&output);
-    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("docker buildx build")).collect();
+    let builds: Vec<&str> = printed.lines().filter(|line| line.starts_with("    docker buildx build")).collect();
     assert_eq!(builds.len(), 2, "{printed}");
     let file = format!("--file {} ", root.join("Dockerfile").display());
     for line in builds {
@@ -426,11 +478,20 @@ fn build_ecr_dry_run_describes_login() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let printed = stdout(&output);
-    let comments: Vec<&str> = printed.lines().filter(|line| line.starts_with("# ")).collect();
-    assert!(!comments.is_empty(), "{printed}");
-    assert!(comments.iter().any(|line| line.contains("region: eu-west-1")), "{printed}");
-    assert!(comments.iter().any(|line| line.contains("--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")), "{printed}");
-    assert!(printed.contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines[4].starts_with("3. fetch an ECR authorization token"), "{printed}");
+    assert!(lines[4].contains("region: eu-west-1"), "{printed}");
+    assert!(lines[4].contains("registry: 123456789012"), "{printed}");
+    assert!(lines[5].starts_with("4. log in to 123456789012.dkr.ecr.eu-west-1.amazonaws.com"), "{printed}");
+    assert_eq!(
+        lines[6],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS --password-stdin \
+         123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(lines[7], "    password: <from stdin>");
+    assert!(lines[8].starts_with("5. build linux/arm64"), "{printed}");
+    assert!(lines[9].starts_with("    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker buildx build "), "the build uses the login: {printed}");
+    assert!(lines[9].contains(&format!("--tag {image}:1-arm64 ")), "{printed}");
 }
 
 #[test]
@@ -440,6 +501,18 @@ fn build_ecr_rejects_invalid_region() {
     let output = run(&mut build(&fixture().join("requirements"), &args));
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("invalid region"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn build_ecr_rejects_other_region() {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/marqo-base";
+    let args = ["--push", "--ecr", "--region", "us-east-1", "--tag", "1", "--image", image, "--dry-run"];
+    let output = run(&mut build(&fixture().join("requirements"), &args));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("--region us-east-1"), "{message}");
+    assert!(message.contains("region eu-west-1"), "{message}");
     assert!(stdout(&output).is_empty());
 }
 

@@ -287,6 +287,73 @@ fn dry_run_contacts_nothing() {
     assert!(stdout.contains("GetAuthorizationToken"), "{text}");
 }
 
+/// The dry run prints numbered steps, each followed by its command, as `build --dry-run` does.
+#[test]
+fn dry_run_prints_numbered_steps() {
+    let sandbox = Sandbox::new();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let (output, text) = run(sandbox
+        .pull_ecr(&unused)
+        .args(["--tag", "v1", "--registry", "127.0.0.1:5000", "--dry-run"]));
+
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "1. check that the Docker daemon responds", "{text}");
+    assert_eq!(lines[1], "    docker version --format '{{.Server.Version}}'", "{text}");
+    assert!(lines[2].starts_with("2. fetch an ECR authorization token"), "{text}");
+    assert!(lines[3].starts_with("3. log in to 127.0.0.1:5000"), "{text}");
+    assert_eq!(
+        lines[4],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker login --username AWS --password-stdin \
+         127.0.0.1:5000",
+        "{text}"
+    );
+    assert_eq!(lines[5], "    password: <from stdin>", "{text}");
+    assert_eq!(lines[6], "4. pull 127.0.0.1:5000/marqo-base:v1", "{text}");
+    assert_eq!(
+        lines[7],
+        "    DOCKER_CONFIG=TEMPORARY-DOCKER-CONFIG docker pull 127.0.0.1:5000/marqo-base:v1",
+        "{text}"
+    );
+    assert!(lines[8].starts_with("5. "), "{text}");
+    assert!(lines[9].starts_with("    docker image inspect "), "{text}");
+    assert_eq!(lines.len(), 10, "{text}");
+}
+
+const ECR_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+#[test]
+fn ecr_registry_sets_region_and_account() {
+    let sandbox = Sandbox::new();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let (output, text) =
+        run(sandbox.pull_ecr(&unused).args(["--tag", "v1", "--registry", ECR_HOST, "--dry-run"]));
+
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("region: eu-west-1"), "AWS_REGION=us-east-1 is overridden: {text}");
+    assert!(stdout.contains("registry: 123456789012"), "{text}");
+}
+
+#[test]
+fn ecr_registry_rejects_contradictions() {
+    let cases = [
+        (["--region", "us-east-1"], "--region us-east-1", "region eu-west-1"),
+        (["--registry-id", "210987654321"], "--registry-id 210987654321", "account 123456789012"),
+    ];
+    for (option, given, expected) in cases {
+        let sandbox = Sandbox::new();
+        let mut command = sandbox.pull_ecr("http://127.0.0.1:1");
+        command.args(["--tag", "v1", "--registry", ECR_HOST, "--dry-run"]).args(option);
+        let (output, text) = run(&mut command);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains(given), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(output.stdout.is_empty(), "{text}");
+    }
+}
+
 #[test]
 fn invalid_tag_exits_2() {
     let sandbox = Sandbox::new();
@@ -318,7 +385,9 @@ fn stopped_daemon_exits_3() {
         .args(["--tag", "v1", "--registry", "127.0.0.1:5000"])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(output.status.code(), Some(3), "{text}");
-    assert!(text.contains("Docker daemon is not running"), "{text}");
+    assert!(text.contains("Docker daemon at DOCKER_HOST=unix:///nonexistent/docker.sock"), "{text}");
+    assert!(text.contains("is not reachable"), "{text}");
+    assert!(text.contains("Start it"), "{text}");
     assert!(!text.contains("fetching"), "contacted AWS before checking docker: {text}");
 }
 

@@ -165,22 +165,33 @@ impl<'a> Plan<'a> {
         self.request.merge_only || self.request.output == Output::Push
     }
 
-    /// Every docker command a run of this plan executes, in order, as `--dry-run` prints them.
-    pub fn commands(&self) -> Vec<DockerCommand> {
-        let mut commands = docker::availability_commands();
+    /// The builds, digest reads and merge of this plan, in run order, each with a description
+    /// for `--dry-run`.
+    pub fn steps(&self) -> Vec<(String, DockerCommand)> {
+        let mut steps = Vec::new();
         for build in &self.builds {
             if !self.request.merge_only {
-                commands.push(self.build_command(build));
+                let what = format!("build {} (target {})", build.target.platform, build.target.name);
+                let description = match self.request.output {
+                    Output::Push => format!("{what} and push it as {}", build.reference),
+                    Output::Load => {
+                        format!("{what} and load it into the local image store as {}", build.reference)
+                    }
+                    Output::None => format!("{what} into the build cache only"),
+                };
+                steps.push((description, self.build_command(build)));
             }
             if self.platforms_in_registry() {
-                commands.push(docker::imagetools_inspect_command(&build.reference));
+                let description = format!("read the digest of {} from the registry", build.reference);
+                steps.push((description, docker::imagetools_inspect_command(&build.reference)));
             }
         }
         if let (Some(merge), Some(merged)) = (self.merge_command(), &self.merged) {
-            commands.push(merge);
-            commands.push(docker::imagetools_inspect_command(merged));
+            steps.push((format!("merge the platforms into the manifest list {merged}"), merge));
+            let description = format!("read the digest and platforms of {merged}");
+            steps.push((description, docker::imagetools_inspect_command(merged)));
         }
-        commands
+        steps
     }
 }
 
@@ -315,13 +326,11 @@ mod tests {
     }
 
     #[test]
-    fn commands_list_in_run_order() {
+    fn steps_list_in_run_order() {
         let table = table();
         let plan = Plan::new(&table, request()).unwrap();
-        let lines: Vec<String> = plan.commands().iter().map(ToString::to_string).collect();
+        let lines: Vec<String> = plan.steps().iter().map(|(_, command)| command.to_string()).collect();
         assert_eq!(lines, [
-            "docker version --format '{{.Server.Version}}'",
-            "docker buildx version",
             "docker buildx build --platform linux/amd64 --file Dockerfile --tag 127.0.0.1:5000/team/marqo-base:7-amd64-gpu --provenance=false --sbom=false --push .",
             "docker buildx imagetools inspect --format '{{json .Manifest}}' 127.0.0.1:5000/team/marqo-base:7-amd64-gpu",
             "docker buildx build --platform linux/arm64 --file Dockerfile --tag 127.0.0.1:5000/team/marqo-base:7-arm64 --provenance=false --sbom=false --push .",
@@ -345,10 +354,10 @@ mod tests {
     fn merge_only_runs_no_build() {
         let table = table();
         let plan = Plan::new(&table, Request { merge_only: true, output: Output::None, ..request() }).unwrap();
-        let commands = plan.commands();
-        assert!(commands.iter().all(|command| command.args[..2] != ["buildx", "build"]));
+        let steps = plan.steps();
+        assert!(steps.iter().all(|(_, command)| command.args[..2] != ["buildx", "build"]));
         assert_eq!(plan.merged.as_deref(), Some("127.0.0.1:5000/team/marqo-base:7"));
-        assert_eq!(commands.len(), 2 + 2 + 2);
+        assert_eq!(steps.len(), 2 + 2, "two digest reads, the merge and its digest read");
     }
 
     #[test]

@@ -2,18 +2,16 @@
 //! it without running it, so tests can check the exact argv.
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::Result;
 
 use super::secret::Secret;
+use crate::docker::{self, last_line, run, shell_quote, DAEMON_CHECK_TIMEOUT};
 use crate::exit::{external, ResultExt};
 
-/// Bound on `docker version`, which waits on an unreachable `DOCKER_HOST`.
-const DAEMON_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bound on `docker login`, which contacts the registry.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -44,29 +42,10 @@ pub(crate) struct Docker {
     pub program: PathBuf,
 }
 
-/// Exit status and captured output of a finished command.
-struct Finished {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
 impl Docker {
     /// Finds `docker` on `PATH`.
     pub(crate) fn find() -> Result<Docker> {
-        let program = which::which("docker").map_err(|_| {
-            external(
-                "docker not found on PATH: install the Docker CLI (the docker.io package on \
-                 Debian) and start its daemon",
-            )
-        })?;
-        Ok(Docker { program })
-    }
-
-    pub(crate) fn version_command(&self) -> Command {
-        let mut command = Command::new(&self.program);
-        command.args(["version", "--format", "{{.Server.Version}}"]);
-        command
+        Ok(Docker { program: docker::find_cli()? })
     }
 
     /// Builds `docker login`, which reads the password from stdin.
@@ -90,30 +69,6 @@ impl Docker {
         command
     }
 
-    /// Checks that the daemon responds and returns its version.
-    pub(crate) fn check_daemon(&self, verbose: bool) -> Result<String> {
-        let mut command = self.version_command();
-        echo(&command, verbose);
-        let finished = run(&mut command, None, false, DAEMON_CHECK_TIMEOUT)?;
-        let Some(finished) = finished else {
-            return Err(external(format!(
-                "the Docker daemon did not respond within {} s; check DOCKER_HOST and the \
-                 current docker context",
-                DAEMON_CHECK_TIMEOUT.as_secs()
-            )));
-        };
-        let version = finished.stdout.trim();
-        if !finished.status.success() || version.is_empty() {
-            return Err(external(format!(
-                "the Docker daemon is not running or not reachable: {}; start dockerd (or \
-                 Docker Desktop), or check DOCKER_HOST and the current docker context",
-                last_line(&finished.stderr)
-            )));
-        }
-        Ok(version.to_string())
-    }
-
-    /// Runs `docker login` with the password on stdin.
     pub(crate) fn login(
         &self,
         config_dir: &Path,
@@ -252,69 +207,7 @@ pub(crate) fn command_line(command: &Command) -> String {
 }
 
 fn quote(word: &OsStr) -> String {
-    let word = word.to_string_lossy();
-    let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
-    if plain {
-        word.into_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// Returns the last non-empty line of a program's output, where docker writes its error.
-fn last_line(output: &str) -> &str {
-    output.lines().map(str::trim).rfind(|line| !line.is_empty()).unwrap_or("no output")
-}
-
-/// Runs a command with `stdin_secret` written to its stdin, and returns its output, or `None`
-/// when it was still running after `timeout` and was killed. With `stream_stdout`, the
-/// child's stdout goes straight to this process's stderr and is not captured.
-fn run(
-    command: &mut Command,
-    stdin_secret: Option<&Secret>,
-    stream_stdout: bool,
-    timeout: Duration,
-) -> Result<Option<Finished>> {
-    command.stdin(if stdin_secret.is_some() { Stdio::piped() } else { Stdio::null() });
-    command.stdout(if stream_stdout { Stdio::from(std::io::stderr()) } else { Stdio::piped() });
-    command.stderr(Stdio::piped());
-    let program = command.get_program().to_string_lossy().into_owned();
-    let mut child = command.spawn().external_context(format!("cannot run {program}"))?;
-
-    let stdout = child.stdout.take().map(spawn_reader);
-    let stderr = child.stderr.take().map(spawn_reader);
-    if let (Some(secret), Some(mut stdin)) = (stdin_secret, child.stdin.take()) {
-        // A failed write means the child exited early, and its status and output tell why.
-        // Dropping `stdin` closes the pipe, so the child reads the password up to EOF.
-        let _ = stdin.write_all(secret.expose().as_bytes());
-    }
-
-    let deadline = Instant::now().checked_add(timeout);
-    let status = loop {
-        if let Some(status) = child.try_wait().external_context(format!("waiting for {program}"))? {
-            break status;
-        }
-        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-
-    let collect = |reader: Option<std::thread::JoinHandle<String>>| {
-        reader.map(|handle| handle.join().unwrap_or_default()).unwrap_or_default()
-    };
-    Ok(Some(Finished { status, stdout: collect(stdout), stderr: collect(stderr) }))
-}
-
-fn spawn_reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
+    shell_quote(&word.to_string_lossy())
 }
 
 #[cfg(test)]
@@ -357,38 +250,5 @@ mod tests {
             command_line(&inspect),
             "docker image inspect --format '{{json .RepoDigests}}' reg.io/marqo-base:v1"
         );
-        assert_eq!(
-            argv(&docker().version_command()),
-            ["version", "--format", "{{.Server.Version}}"]
-        );
-    }
-
-    #[test]
-    fn run_writes_secret_to_stdin_only() {
-        let secret = Secret::new("s3cr3t".to_string());
-        let mut command = Command::new("sh");
-        command.args(["-c", "read -r line; echo \"got $line\"; echo \"argv: $0 $*\" >&2"]);
-        let finished =
-            run(&mut command, Some(&secret), false, Duration::from_secs(10)).unwrap().unwrap();
-        assert!(finished.status.success());
-        assert_eq!(finished.stdout, "got s3cr3t\n");
-        assert!(!finished.stderr.contains("s3cr3t"), "{}", finished.stderr);
-        assert!(!command_line(&command).contains("s3cr3t"));
-    }
-
-    #[test]
-    fn run_kills_command_after_timeout() {
-        let mut command = Command::new("sleep");
-        command.arg("5");
-        let started = Instant::now();
-        let finished = run(&mut command, None, false, Duration::from_millis(200)).unwrap();
-        assert!(finished.is_none());
-        assert!(started.elapsed() < Duration::from_secs(4));
-    }
-
-    #[test]
-    fn last_line_skips_blank_lines() {
-        assert_eq!(last_line("a\nError: denied\n\n"), "Error: denied");
-        assert_eq!(last_line(""), "no output");
     }
 }
