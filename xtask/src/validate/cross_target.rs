@@ -41,7 +41,7 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
                     other.target.lockfile,
                     other.target.name
                 ));
-                versions.push(*other_entry);
+                versions.push(other_entry);
             }
             let own_pins = own_pins.unwrap_or_default();
             if others.is_empty() {
