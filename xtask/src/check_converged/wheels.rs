@@ -222,10 +222,14 @@ fn is_pypi(url: &str) -> bool {
     url.trim_end_matches('/') == PYPI_SIMPLE
 }
 
-/// Lists the distribution file names of a package on a source, at least those of `version`
-/// when it is given. A package the source does not have is an empty list.
+/// Lists the distribution file names of a package on a source. On PyPI, a given `version`
+/// lists only that release's files. A package the source does not have is an empty list.
 pub fn list_files(source: &Source, name: &str, version: Option<&str>, agent: &ureq::Agent) -> Result<Vec<String>, ListError> {
-    if let (Source::Index(base), Some(version)) = (source, version) {
+    let pypi_release = match (source, version) {
+        (Source::Index(base), Some(version)) if is_pypi(base) => Some((base, version)),
+        _ => None,
+    };
+    if let Some((base, version)) = pypi_release {
         let root = base.trim_end_matches('/').trim_end_matches("/simple");
         let url = format!("{root}/pypi/{}/{version}/json", normalize_name(name));
         // A mirror may serve only the simple API, so a missing release falls back to it.
@@ -664,6 +668,55 @@ mod tests {
         let sdist = parse_file_name("python-magic-0.4.27.tar.gz").unwrap();
         assert_eq!(sdist, Distribution::Sdist { name: "python-magic".into(), version: Version::from_str("0.4.27").unwrap() });
         assert_eq!(parse_file_name("README.md"), None);
+    }
+
+    /// Serves every request on a loopback port with `body` as `content_type`, counting requests.
+    fn serve(content_type: &'static str, body: &'static str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (format!("http://{address}/simple"), count)
+    }
+
+    #[test]
+    fn simple_api_json_response_listed() {
+        let body = r#"{"meta": {"api-version": "1.1"}, "name": "lib", "files": [{"filename": "lib-1.0-py3-none-any.whl", "url": "x", "hashes": {}}, {"filename": "lib-1.0.tar.gz", "url": "y", "hashes": {}}]}"#;
+        let (index, requests) = serve("application/vnd.pypi.simple.v1+json", body);
+        let agent = ureq::AgentBuilder::new().build();
+        let files = list_files(&Source::Index(index), "Lib", Some("1.0"), &agent).unwrap();
+        assert_eq!(files, ["lib-1.0-py3-none-any.whl", "lib-1.0.tar.gz"]);
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1, "only PyPI gets the JSON API request");
+    }
+
+    #[test]
+    fn pypi_jobs_carry_the_version() {
+        let version = Version::from_str("1.0").unwrap();
+        let pypi = job(&Source::Index(format!("{PYPI_SIMPLE}/")), "six", &version);
+        assert_eq!(pypi.2.as_deref(), Some("1.0"));
+        let mirror = job(&Source::Index("http://127.0.0.1:1/simple".into()), "six", &version);
+        assert_eq!(mirror.2, None);
+        let release = r#"{"info": {}, "urls": [{"filename": "six-1.0-py2.py3-none-any.whl"}]}"#;
+        assert_eq!(release_file_names(release).unwrap(), ["six-1.0-py2.py3-none-any.whl"]);
     }
 
     #[test]
