@@ -175,6 +175,23 @@ fn other_target_at_same_version_gets_no_marker() {
 }
 
 #[test]
+fn round_limit_exits_1_and_writes_nothing() {
+    let fixture = Fixture::new("wheels");
+    assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
+    Wheel::pure("lib", "1.1", &[]).write(&fixture.path().join("wheels"));
+    let requirements = fixture.read("requirements.in");
+    let lockfile = fixture.read(AMD64);
+
+    let output = fixture.xtask(&["converge", "--max-rounds", "1"]);
+    assert_exit(&output, 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("round 1: pinned lib==1.1"), "{stderr}");
+    assert!(stderr.contains("did not settle within 1 round;"), "{stderr}");
+    assert_eq!(fixture.read("requirements.in"), requirements);
+    assert_eq!(fixture.read(AMD64), lockfile);
+}
+
+#[test]
 fn resolver_failure_exits_3_and_writes_nothing() {
     let fixture = Fixture::new("wheels");
     assert_exit(&fixture.xtask(&["compile", "--arch", "all", "--resolver", "uv"]), 0);
