@@ -28,7 +28,7 @@ pub const PYPI_SIMPLE: &str = "https://pypi.org/simple";
 /// Parallel index requests at most.
 const MAX_PARALLEL_REQUESTS: usize = 8;
 
-/// Where a target's distributions come from.
+/// A location a target's distributions come from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
     /// A simple repository API base URL.
@@ -48,7 +48,7 @@ impl Source {
     }
 }
 
-/// The sources a target installs from: requirements.in's `--index-url` (else PyPI),
+/// Lists the sources a target installs from: requirements.in's `--index-url` (else PyPI),
 /// `--extra-index-url`, `--find-links` (folders relative to `base_dir`) and `--no-index`, and
 /// the target table's extra index URLs.
 pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec<Source> {
@@ -86,7 +86,7 @@ pub fn sources(tree: &RequirementsTree, target: &Target, base_dir: &Path) -> Vec
     result
 }
 
-/// What pip on a target accepts.
+/// The platform and Python that pip on a target accepts wheels for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
     /// `x86_64` or `aarch64`, as in wheel platform tags.
@@ -149,7 +149,7 @@ impl Platform {
         arch == self.arch && self.glibc.is_none_or(|own| (major, minor) <= own)
     }
 
-    /// Whether pip on this platform installs a wheel with these compressed tag sets.
+    /// Returns whether pip on this platform installs a wheel with these compressed tag sets.
     pub fn accepts(&self, python: &str, abi: &str, platform: &str) -> bool {
         python.split('.').any(|python| {
             abi.split('.').any(|abi| self.python_tag_ok(python, abi) && platform.split('.').any(|tag| self.platform_tag_ok(tag)))
@@ -287,7 +287,7 @@ fn fetch(agent: &ureq::Agent, url: &str) -> Result<Option<(String, String)>, Lis
     }
 }
 
-/// File names of one release from PyPI's JSON API (`urls[].filename`).
+/// Reads the file names of one release from PyPI's JSON API (`urls[].filename`).
 fn release_file_names(body: &str) -> Result<Vec<String>, serde_json::Error> {
     #[derive(serde::Deserialize)]
     struct Release {
