@@ -17,7 +17,7 @@ use crate::exit::{self, invalid, Outcome};
 use crate::project::{display_path, Project};
 use crate::report::{Finding, Format, Report};
 use crate::requirements::lockfile::{self, Lockfile};
-use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
+use crate::resolve::{self, ResolveRequest, Resolver};
 use crate::targets::{parse_python_version, Target};
 
 pub use compare::{compare_all, Context, Pair};
@@ -214,29 +214,9 @@ fn read_committed(project: &Project, target: &Target) -> Result<(String, Lockfil
     Ok((shown, lockfile))
 }
 
-/// Builds the fresh resolution for a target: no preferences, with the lockfile header's
-/// backend and Python version unless the arguments override them.
+/// Builds the fresh resolution for a target, with the arguments' overrides.
 fn request_for<'a>(project: &'a Project, target: &'a Target, committed: &Lockfile, args: &Args) -> ResolveRequest<'a> {
-    let header = committed.header.as_ref();
-    let resolver = args
-        .resolver
-        .or_else(|| header.and_then(|header| Resolver::from_header_tool(&header.tool)))
-        .unwrap_or(Resolver::Uv);
-    let python_version = args
-        .python_version
-        .clone()
-        .or_else(|| header.and_then(|header| header.python_version.clone()))
-        .filter(|version| parse_python_version(version).is_ok())
-        .unwrap_or_else(|| target.python_version.clone());
-    ResolveRequest {
-        project,
-        target,
-        resolver,
-        python_version,
-        source_dir: project.requirements_dir.clone(),
-        preferences: None,
-        upgrade: Upgrade::None,
-    }
+    resolve::fresh_request(project, target, committed.header.as_ref(), args.resolver, args.python_version.clone())
 }
 
 /// Checks the wheels of the committed lockfiles of `checked`.

@@ -4,14 +4,14 @@
 //! With several targets the resolutions run in parallel, and each lockfile is replaced only
 //! when its own resolution succeeded.
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use pep508_rs::PackageName;
 
 use crate::exit::{self, Outcome};
+use crate::files;
 use crate::project::{display_path, Project};
 use crate::requirements::{diff, lockfile};
 use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
@@ -165,7 +165,7 @@ fn write_lockfile(project: &Project, target: &Target, previous: Option<&str>, te
         Some(previous) => summarize_changes(&path, previous, text),
         None => "new".to_string(),
     };
-    write_atomically(&path, text.as_bytes()).map_err(|err| {
+    files::write_atomically(&path, text.as_bytes()).map_err(|err| {
         exit::external(format!(
             "cannot write {shown_path}: {err:#}; check that its folder is writable and has free space"
         ))
@@ -187,19 +187,3 @@ fn summarize_changes(path: &Path, previous: &str, text: &str) -> String {
     }
 }
 
-/// Writes a file through a temporary file in the same folder and a rename, so that readers
-/// see the old or the new content, never a partial one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    let permissions = match std::fs::metadata(path) {
-        Ok(metadata) => metadata.permissions(),
-        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    };
-    std::fs::set_permissions(file.path(), permissions)?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
-}

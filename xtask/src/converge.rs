@@ -10,15 +10,15 @@
 mod edit;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::exit::{self, Category, Outcome};
+use crate::files;
 use crate::project::{display_path, Project};
 use crate::requirements::input::{self, RequirementsTree};
 use crate::requirements::lockfile::{self, Lockfile};
-use crate::resolve::{self, ResolveRequest, Resolver, Upgrade};
+use crate::resolve::{self, ResolveRequest, Resolver};
 use crate::targets::{parse_python_version, Target};
 use crate::validate::target_marker_in;
 
@@ -66,7 +66,7 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
         .collect();
 
     let stage = tempfile::Builder::new().prefix("xtask-converge-").tempdir().context("creating a staging folder")?;
-    copy_folder(&project.requirements_dir, stage.path())?;
+    files::copy_folder(&project.requirements_dir, stage.path())?;
     let staged = Project { requirements_dir: stage.path().to_path_buf(), ..project.clone() };
     let requirements_in = staged.requirements_in();
 
@@ -149,29 +149,10 @@ fn read_committed(project: &Project, target: &Target) -> Result<Option<Lockfile>
     }
 }
 
-/// A fresh resolution with the committed lockfile's backend and Python version unless the
-/// arguments override them.
+/// Builds the fresh resolution for a target, with the arguments' overrides.
 fn request_for<'a>(project: &'a Project, target: &'a Target, committed: Option<&Lockfile>, args: &Args) -> ResolveRequest<'a> {
     let header = committed.and_then(|lockfile| lockfile.header.as_ref());
-    let resolver = args
-        .resolver
-        .or_else(|| header.and_then(|header| Resolver::from_header_tool(&header.tool)))
-        .unwrap_or(Resolver::Uv);
-    let python_version = args
-        .python_version
-        .clone()
-        .or_else(|| header.and_then(|header| header.python_version.clone()))
-        .filter(|version| parse_python_version(version).is_ok())
-        .unwrap_or_else(|| target.python_version.clone());
-    ResolveRequest {
-        project,
-        target,
-        resolver,
-        python_version,
-        source_dir: project.requirements_dir.clone(),
-        preferences: None,
-        upgrade: Upgrade::None,
-    }
+    resolve::fresh_request(project, target, header, args.resolver, args.python_version.clone())
 }
 
 /// The pins to add: every unpinned package of a fresh resolution whose version differs from
@@ -285,7 +266,7 @@ fn write_results(project: &Project, staged: &Project, targets: &[&Target], texts
     let original_in = std::fs::read_to_string(project.requirements_in()).unwrap_or_default();
     if staged_in != original_in {
         let path = project.requirements_in();
-        edit::write_atomically(&path, &staged_in).with_context(|| format!("writing {}", display_path(&path)))?;
+        files::write_atomically(&path, staged_in.as_bytes()).with_context(|| format!("writing {}", display_path(&path)))?;
         eprintln!("wrote {}", display_path(&path));
     }
     for (target, text) in targets.iter().zip(texts) {
@@ -293,26 +274,8 @@ fn write_results(project: &Project, staged: &Project, targets: &[&Target], texts
         if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
             continue;
         }
-        edit::write_atomically(&path, text).with_context(|| format!("writing {}", display_path(&path)))?;
+        files::write_atomically(&path, text.as_bytes()).with_context(|| format!("writing {}", display_path(&path)))?;
         eprintln!("wrote {}", display_path(&path));
-    }
-    Ok(())
-}
-
-/// Copies the regular files of a folder tree.
-fn copy_folder(from: &Path, to: &Path) -> Result<()> {
-    let entries = std::fs::read_dir(from)
-        .map_err(|err| exit::invalid(format!("cannot read the requirements folder {}: {err}", display_path(from))))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
-        let file_type = entry.file_type()?;
-        let destination = to.join(entry.file_name());
-        if file_type.is_dir() {
-            std::fs::create_dir_all(&destination)?;
-            copy_folder(&entry.path(), &destination)?;
-        } else if file_type.is_file() {
-            std::fs::copy(entry.path(), &destination).with_context(|| format!("copying {}", entry.path().display()))?;
-        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod doctor;
 mod dry_run;
 mod ecr;
 mod exit;
+mod files;
 mod progress;
 mod project;
 mod pull_ecr;

@@ -16,9 +16,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::exit::{external, invalid};
+use crate::files;
 use crate::progress::Spinner;
 use crate::project::Project;
 use crate::requirements::input::{self, RequirementsTree};
+use crate::requirements::header::Header;
 use crate::requirements::lockfile::{self, Lockfile};
 use crate::requirements::{redact_url, ParseError};
 use crate::targets::Target;
@@ -126,6 +128,33 @@ pub fn resolve(request: &ResolveRequest) -> Result<Resolution> {
     Ok(Resolution { text, lockfile })
 }
 
+/// Builds a fresh resolution (no preferences) for a committed lockfile: with the backend and
+/// Python version its header records unless overridden, else uv and the table's version.
+pub fn fresh_request<'a>(
+    project: &'a Project,
+    target: &'a Target,
+    header: Option<&Header>,
+    resolver: Option<Resolver>,
+    python_version: Option<String>,
+) -> ResolveRequest<'a> {
+    let resolver = resolver
+        .or_else(|| header.and_then(|header| Resolver::from_header_tool(&header.tool)))
+        .unwrap_or(Resolver::Uv);
+    let python_version = python_version
+        .or_else(|| header.and_then(|header| header.python_version.clone()))
+        .filter(|version| crate::targets::parse_python_version(version).is_ok())
+        .unwrap_or_else(|| target.python_version.clone());
+    ResolveRequest {
+        project,
+        target,
+        resolver,
+        python_version,
+        source_dir: project.requirements_dir.clone(),
+        preferences: None,
+        upgrade: Upgrade::None,
+    }
+}
+
 /// Checks what can be checked before any resolver runs: requirements.in parses, some
 /// requirement applies to the target, no two pins for it conflict, and pip-compile runs only
 /// on a matching host. Running this for every target first means invalid input changes no
@@ -172,7 +201,7 @@ fn prepare(request: &ResolveRequest) -> Result<Workspace> {
         .prefix("xtask-resolve-")
         .tempdir()
         .context("creating a temporary folder for the resolution")?;
-    copy_folder(&request.source_dir, dir.path())?;
+    files::copy_folder(&request.source_dir, dir.path())?;
 
     let lockfile_path = dir.path().join(&request.target.lockfile);
     let _ = std::fs::remove_file(&lockfile_path);
@@ -234,23 +263,6 @@ fn reject_conflicting_pins(request: &ResolveRequest, tree: &RequirementsTree) ->
     )
     .with_hint("keep one of the two pins, or give each a marker for its own target")
     .into())
-}
-
-/// Copies the regular files of a folder tree (requirements.in and anything it includes).
-fn copy_folder(from: &Path, to: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
-        let file_type = entry.file_type()?;
-        let destination = to.join(entry.file_name());
-        if file_type.is_dir() {
-            std::fs::create_dir_all(&destination)?;
-            copy_folder(&entry.path(), &destination)?;
-        } else if file_type.is_file() {
-            std::fs::copy(entry.path(), &destination)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// Index URLs from the target table, with credentials, for the resolver's environment.

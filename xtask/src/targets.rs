@@ -241,11 +241,6 @@ impl TargetTable {
     pub fn names(&self) -> Vec<&str> {
         self.targets.iter().map(|target| target.name.as_str()).collect()
     }
-
-    /// Finds the target whose Docker platform is `platform` (`linux/arm64`).
-    pub fn by_platform(&self, platform: &str) -> Option<&Target> {
-        self.targets.iter().find(|target| target.platform == platform)
-    }
 }
 
 /// Parses `X.Y` Python versions given on the command line.

@@ -19,7 +19,7 @@ use crate::exit::{invalid, Outcome};
 use crate::project::{display_path, Project};
 use crate::report::{Finding, Format, Report};
 
-pub use inputs::{Inputs, TargetInputs};
+pub use inputs::Inputs;
 
 #[derive(clap::Args)]
 pub struct Args {

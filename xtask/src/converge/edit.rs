@@ -108,18 +108,6 @@ fn is_section_comment(line: &str) -> bool {
     comment.trim_start().to_ascii_lowercase().starts_with("transitive dependencies")
 }
 
-/// Writes a file atomically: a temporary file in the same folder, renamed over the target.
-pub fn write_atomically(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-
-    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(contents.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +154,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("requirements.in");
         std::fs::write(&path, "old\n").unwrap();
-        write_atomically(&path, "new\n").unwrap();
+        crate::files::write_atomically(&path, b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
 use super::lines::{logical_lines, LogicalLine};
 use super::ParseError;
@@ -37,10 +37,6 @@ pub struct Pin {
 }
 
 impl Pin {
-    pub fn marker(&self) -> &MarkerTree {
-        &self.requirement.marker
-    }
-
     /// Whether the pin applies on a target with this marker environment.
     pub fn applies_to(&self, env: &MarkerEnvironment) -> bool {
         self.requirement.marker.evaluate(env, &[])

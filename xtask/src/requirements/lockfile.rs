@@ -100,11 +100,6 @@ impl Lockfile {
         }
         map
     }
-
-    /// Whether any entry carries hashes.
-    pub fn has_hashes(&self) -> bool {
-        self.packages.iter().any(|package| !package.hashes.is_empty())
-    }
 }
 
 /// Parses a lockfile. Entries must be pinned with `==` (or be direct URLs).
