@@ -321,6 +321,20 @@ fn describe(command: &Command) -> String {
     words.join(" ")
 }
 
+/// Runs a backend's command, echoing it under `--verbose`, and reads the lockfile it wrote
+/// into the workspace.
+fn run_and_read_output(command: Command, request: &ResolveRequest, workspace: &Workspace) -> Result<String> {
+    if request.project.verbose {
+        // Only the program and arguments: the environment may carry index credentials.
+        eprintln!("running {}", describe(&command));
+    }
+    run_resolver(command, request.resolver, request.target)?;
+
+    let output = workspace.dir.path().join(&request.target.lockfile);
+    std::fs::read_to_string(&output)
+        .with_context(|| format!("reading {}'s output {}", request.resolver.name(), output.display()))
+}
+
 /// Runs a resolver command and returns its stdout; failures carry the resolver's last lines.
 fn run_resolver(mut command: Command, resolver: Resolver, target: &Target) -> Result<String> {
     let program = command.get_program().to_string_lossy().to_string();

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{run_resolver, strip_credentials, strip_userinfo, table_index_urls, ResolveRequest, Resolver, Upgrade, Workspace};
+use super::{run_and_read_output, strip_credentials, strip_userinfo, table_index_urls, ResolveRequest, Upgrade, Workspace};
 use crate::exit::invalid;
 use crate::requirements::input::RequirementsOption;
 use crate::tools;
@@ -18,15 +18,7 @@ pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<Str
     let tool = tools::pip_compile(request.project, &request.python_version)?;
 
     let command = command(&tool.program, request, workspace);
-    if request.project.verbose {
-        // Only the program and arguments: the environment may carry index credentials.
-        eprintln!("running {}", super::describe(&command));
-    }
-    run_resolver(command, Resolver::PipCompile, request.target)?;
-
-    let output = workspace.dir.path().join(&request.target.lockfile);
-    let text = std::fs::read_to_string(&output)
-        .with_context(|| format!("reading pip-compile's output {}", output.display()))?;
+    let text = run_and_read_output(command, request, workspace)?;
     let text = relativize_find_links(&text, request, workspace);
     Ok(strip_credentials(&text))
 }
@@ -146,6 +138,7 @@ fn arguments(request: &ResolveRequest) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::Resolver;
     use crate::project::Project;
 
     fn project() -> Project {

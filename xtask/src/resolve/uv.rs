@@ -12,9 +12,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{run_resolver, strip_userinfo, table_index_urls, ResolveRequest, Resolver, Upgrade, Workspace};
+use super::{run_and_read_output, strip_userinfo, table_index_urls, ResolveRequest, Upgrade, Workspace};
 use crate::requirements::header;
 use crate::requirements::input::RequirementsOption;
 use crate::requirements::lockfile::{self, normalize_marker_text, RenderEntry, UNSAFE_PACKAGES};
@@ -27,15 +27,7 @@ pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<Str
     let tool = tools::uv(request.project)?;
 
     let command = command(&tool.program, request, workspace);
-    if request.project.verbose {
-        // Only the program and arguments: the environment may carry index credentials.
-        eprintln!("running {}", super::describe(&command));
-    }
-    run_resolver(command, Resolver::Uv, request.target)?;
-
-    let output = workspace.dir.path().join(&request.target.lockfile);
-    let text = std::fs::read_to_string(&output)
-        .with_context(|| format!("reading uv's output {}", output.display()))?;
+    let text = run_and_read_output(command, request, workspace)?;
     to_pip_compile_form(&text, request, workspace, &tool.version)
 }
 
@@ -196,6 +188,7 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::Resolver;
     use crate::project::Project;
 
     #[test]
