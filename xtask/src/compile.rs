@@ -76,10 +76,12 @@ pub fn run(project: &Project, args: Args) -> Result<Outcome> {
     let mut outcome = Outcome::Success;
     let mut failures = Vec::new();
     for (request, result) in requests.iter().zip(results) {
-        match result {
-            Ok(resolution) => {
-                write_lockfile(project, request.target, request.preferences.as_deref(), &resolution.text)?;
-            }
+        // A failed write is that target's failure: the other targets are still written.
+        let written = result.and_then(|resolution| {
+            write_lockfile(project, request.target, request.preferences.as_deref(), &resolution.text)
+        });
+        match written {
+            Ok(()) => {}
             Err(err) => {
                 let category = exit::category_of(&err);
                 outcome = outcome.max(Outcome::Failed(category));

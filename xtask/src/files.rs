@@ -34,7 +34,10 @@ pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
     })?;
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", from.display()))?;
-        let file_type = entry.file_type()?;
+        // Follows symbolic links, so that a linked include reaches the copy as a file.
+        let file_type = std::fs::metadata(entry.path())
+            .with_context(|| format!("reading {}", entry.path().display()))?
+            .file_type();
         let destination = to.join(entry.file_name());
         if file_type.is_dir() {
             std::fs::create_dir_all(&destination)?;

@@ -161,6 +161,7 @@ pub fn fresh_request<'a>(
 /// lockfile at all. It reads requirements.in and its includes and starts no process.
 pub fn preflight(request: &ResolveRequest) -> Result<()> {
     let tree = load_requirements(request.project, &request.source_dir)?;
+    reject_outside_includes(request, &tree)?;
     reject_inactive_requirements_only(request, &tree)?;
     reject_conflicting_pins(request, &tree)?;
     if request.resolver == Resolver::PipCompile {
@@ -221,6 +222,23 @@ fn prepare(request: &ResolveRequest) -> Result<Workspace> {
     };
 
     Ok(Workspace { dir, tree, build_constraints })
+}
+
+/// Rejects `-r`/`-c` files outside the requirements folder: the resolvers run on a copy of
+/// that folder, where such a path would name another file or none.
+fn reject_outside_includes(request: &ResolveRequest, tree: &RequirementsTree) -> Result<()> {
+    let folder = input::normalize_path(&request.source_dir);
+    for file in tree.files.iter().chain(&tree.constraints) {
+        if !input::normalize_path(&file.path).starts_with(&folder) {
+            return Err(invalid(format!(
+                "{} is included from requirements.in but lies outside the requirements folder {}; \
+                 move it into that folder and include it by a relative path",
+                crate::project::display_path(&file.path),
+                crate::project::display_path(&request.source_dir)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Fails early when requirements.in has no requirement at all for this target, which pip-compile

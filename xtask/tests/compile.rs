@@ -401,3 +401,31 @@ fn upgrade_package_must_be_a_name() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("without a version"), "{}", stderr(&output));
 }
+
+#[test]
+fn include_outside_folder_rejected() {
+    let outer = tempfile::tempdir().unwrap();
+    let requirements = outer.path().join("requirements");
+    std::fs::create_dir(&requirements).unwrap();
+    std::fs::write(outer.path().join("common.in"), "beta==1.0\n").unwrap();
+    std::fs::write(requirements.join("requirements.in"), "-r ../common.in\n").unwrap();
+
+    let output = common::xtask()
+        .args(["compile", "--arch", "arm64", "--resolver", "uv", "--requirements-dir"])
+        .arg(&requirements)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("outside the requirements folder"), "{}", stderr(&output));
+}
+
+#[test]
+fn symlinked_include_resolves() {
+    let fixture = Fixture::with_requirements("--no-index\n--find-links wheels\n-r base.in\n");
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(shared.path().join("base.in"), "alpha-pkg==1.0\n").unwrap();
+    std::os::unix::fs::symlink(shared.path().join("base.in"), fixture.path().join("base.in")).unwrap();
+    let output = fixture.compile(&["--arch", "arm64", "--resolver", "uv"]);
+    assert_success(&output);
+    assert!(fixture.lockfile("arm64-requirements.txt").contains("\nalpha-pkg==1.0\n    # via -r base.in\n"));
+}

@@ -241,7 +241,7 @@ fn load_into(
         None => ParseError::new(path, 1, format!("cannot read {}: {err}", path.display())),
     })?;
     let file = parse(&text, path)?;
-    stack.push(path.to_path_buf());
+    stack.push(normalize_path(path));
 
     let includes: Vec<(bool, String, usize)> = file
         .options
@@ -259,10 +259,16 @@ fn load_into(
     }
 
     for (child_is_constraint, child, line) in includes {
-        let child_path = path.parent().unwrap_or(Path::new("")).join(&child);
+        let child_path = normalize_path(&path.parent().unwrap_or(Path::new("")).join(&child));
         if stack.iter().any(|seen| seen == &child_path) {
             return Err(ParseError::new(path, line, format!("`{child}` includes itself through a cycle"))
                 .with_hint("remove one of the -r/-c lines that form the cycle"));
+        }
+        // A file included from two places is read once, so its pins are not reported as
+        // duplicates of themselves.
+        let loaded = tree.files.iter().chain(&tree.constraints).any(|file| file.path == child_path);
+        if loaded {
+            continue;
         }
         load_into(
             &child_path,
@@ -275,6 +281,24 @@ fn load_into(
     }
     stack.pop();
     Ok(())
+}
+
+/// Removes `.` and `..` components without touching the file system, as `os.path.normpath`
+/// does, so that `dir/../dir/a.in` and `dir/a.in` compare equal.
+pub fn normalize_path(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !normalized.pop() {
+                    normalized.push("..");
+                }
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
 }
 
 pub(crate) fn parse_option(logical: &LogicalLine, path: &Path) -> Result<RequirementsOption, ParseError> {
@@ -578,6 +602,32 @@ mod tests {
         assert_eq!(names, ["foo", "bar-baz"]);
         assert_eq!(tree.files[1].pins[0].file, Path::new("dir/extra/base.in"));
         assert_eq!(tree.constraints[0].pins[0].name.as_ref(), "qux");
+    }
+
+    #[test]
+    fn include_cycle_through_parent_folder() {
+        let read = |path: &Path| -> std::io::Result<String> {
+            match path.to_str().unwrap() {
+                "h/requirements.in" => Ok("-r ../h/requirements.in\n".into()),
+                _ => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not found")),
+            }
+        };
+        let err = load_tree(Path::new("h/requirements.in"), &read).unwrap_err();
+        assert!(err.message.contains("cycle"), "{}", err.message);
+    }
+
+    #[test]
+    fn shared_include_loaded_once() {
+        let read = |path: &Path| -> std::io::Result<String> {
+            match path.to_str().unwrap() {
+                "requirements.in" => Ok("-r b.in\n-r c.in\n".into()),
+                "b.in" | "c.in" => Ok("-r d.in\n".into()),
+                "d.in" => Ok("six==1.16.0\n".into()),
+                _ => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not found")),
+            }
+        };
+        let tree = load_tree(Path::new("requirements.in"), &read).unwrap();
+        assert_eq!(tree.pins().count(), 1);
     }
 
     #[test]

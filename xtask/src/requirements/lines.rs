@@ -14,43 +14,41 @@ pub struct LogicalLine {
 
 /// Splits `text` into logical lines, dropping blank ones.
 ///
-/// As in pip, a comment line ends a continuation, and a continued line's comment is removed
-/// before the next physical line is appended.
+/// As pip 26's `join_lines` does, a physical line ending in a backslash continues onto the
+/// next one, even after an inline comment, and a comment-only line ends a continuation. The
+/// comment is removed from the joined line afterwards, so a backslash after `# note` makes the
+/// next line part of the comment.
 pub fn logical_lines(text: &str) -> Vec<LogicalLine> {
     let mut result = Vec::new();
     let mut pending: Option<(usize, String)> = None;
 
     for (index, physical) in text.lines().enumerate() {
         let number = index + 1;
-        let (content, comment) = split_comment(physical);
-
-        if content.trim().is_empty() && comment.is_some() {
-            if let Some((line, joined)) = pending.take() {
-                push(&mut result, line, joined, None);
-            }
-            push(&mut result, number, String::new(), comment);
+        let comment_only = physical.trim_start().starts_with('#');
+        if physical.ends_with('\\') && !comment_only {
+            let (_, joined) = pending.get_or_insert_with(|| (number, String::new()));
+            joined.push_str(physical.trim_matches('\\'));
             continue;
         }
-
-        let (content, continues) = match content.trim_end().strip_suffix('\\') {
-            Some(stripped) => (stripped.to_string(), true),
-            None => (content.to_string(), false),
-        };
-        let (line, mut joined) = pending.take().unwrap_or((number, String::new()));
-        joined.push_str(&content);
-        if continues && comment.is_none() {
-            pending = Some((line, joined));
-        } else {
-            push(&mut result, line, joined, comment);
+        match pending.take() {
+            Some((line, mut joined)) => {
+                if comment_only {
+                    joined.push(' ');
+                }
+                joined.push_str(physical);
+                push(&mut result, line, &joined);
+            }
+            None => push(&mut result, number, physical),
         }
     }
     if let Some((line, joined)) = pending {
-        push(&mut result, line, joined, None);
+        push(&mut result, line, &joined);
     }
     result
 }
 
-fn push(result: &mut Vec<LogicalLine>, line: usize, content: String, comment: Option<String>) {
+fn push(result: &mut Vec<LogicalLine>, line: usize, joined: &str) {
+    let (content, comment) = split_comment(joined);
     let content = content.trim().to_string();
     if content.is_empty() && comment.is_none() {
         return;
@@ -101,9 +99,26 @@ mod tests {
     #[test]
     fn comment_line_ends_continuation() {
         let lines = logical_lines("foo==1.0 \\\n# note\nbar==2\n");
+        assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].content, "foo==1.0");
-        assert_eq!(lines[1].comment.as_deref(), Some(" note"));
-        assert_eq!(lines[2].content, "bar==2");
+        assert_eq!(lines[0].comment.as_deref(), Some(" note"));
+        assert_eq!(lines[1].content, "bar==2");
+        assert_eq!(lines[1].line, 3);
+    }
+
+    #[test]
+    fn backslash_after_inline_comment_continues() {
+        let lines = logical_lines("six==1.16.0 # note \\\nrequests==2.0\nidna==3.7\n");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].content, "six==1.16.0");
+        assert_eq!(lines[1].content, "idna==3.7");
+        assert_eq!(lines[1].line, 3);
+    }
+
+    #[test]
+    fn trailing_space_after_backslash_ends_line() {
+        let lines = logical_lines("six==1.16.0 \\ \nidna==3.7\n");
+        assert_eq!(lines.len(), 2);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::{run_and_read_output, strip_credentials, strip_userinfo, table_index_urls, ResolveRequest, Upgrade, Workspace};
 use crate::exit::invalid;
-use crate::requirements::input::RequirementsOption;
+use crate::requirements::input::{self, RequirementsOption};
 use crate::tools;
 
 pub(super) fn run(request: &ResolveRequest, workspace: &Workspace) -> Result<String> {
@@ -37,25 +37,10 @@ fn relativize_find_links(text: &str, request: &ResolveRequest, workspace: &Works
             .parent()
             .and_then(|dir| dir.strip_prefix(&request.source_dir).ok())
             .unwrap_or(Path::new(""));
-        let absolute = normalize(&temp.join(relative_dir).join(value));
+        let absolute = input::normalize_path(&temp.join(relative_dir).join(value));
         text = text.replace(&format!("--find-links {}\n", absolute.display()), &format!("--find-links {value}\n"));
     }
     text.replace(&format!("{}/", temp.display()), "")
-}
-
-/// Removes `.` and `..` components without touching the file system, as `os.path.normpath`.
-fn normalize(path: &Path) -> std::path::PathBuf {
-    let mut normalized = std::path::PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                normalized.pop();
-            }
-            other => normalized.push(other),
-        }
-    }
-    normalized
 }
 
 /// Rejects hosts whose lockfile would differ from the target's: another OS or machine.
