@@ -429,3 +429,21 @@ fn symlinked_include_resolves() {
     assert_success(&output);
     assert!(fixture.lockfile("arm64-requirements.txt").contains("\nalpha-pkg==1.0\n    # via -r base.in\n"));
 }
+
+#[test]
+fn constraint_markers_written_like_pip_compile() {
+    let fixture = Fixture::with_requirements(
+        "--no-index\n--find-links wheels\n-c constraints.txt\nalpha-pkg==1.0\n",
+    );
+    std::fs::write(fixture.path().join("constraints.txt"), "beta<2 ; (python_version>='3')\n").unwrap();
+    assert_success(&fixture.compile(&["--arch", "amd64-gpu", "--resolver", "uv"]));
+    let uv_compiled = fixture.lockfile("amd64-gpu-requirements.txt");
+    assert!(uv_compiled.contains("\nbeta==1.0 ; python_version >= \"3\"\n"), "{uv_compiled}");
+
+    if std::env::consts::ARCH != "x86_64" {
+        return common::skip_or_fail("comparing with pip-compile needs an x86_64 host");
+    }
+    std::fs::remove_file(fixture.path().join("amd64-gpu-requirements.txt")).unwrap();
+    assert_success(&fixture.compile(&["--arch", "amd64-gpu", "--resolver", "pip-compile"]));
+    assert_eq!(body(&fixture.lockfile("amd64-gpu-requirements.txt")), body(&uv_compiled));
+}

@@ -150,7 +150,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, ParseError> {
         in_via_block = false;
         let mut content = String::new();
         let mut current = line;
+        // An inline comment ends the entry; with `--annotation-style=line` it is `# via a, b`.
+        let mut trailing_comment = None;
         loop {
+            let (code, comment) = super::lines::split_comment(current);
+            if comment.is_some() {
+                content.push_str(code);
+                trailing_comment = comment;
+                break;
+            }
             match current.trim_end().strip_suffix('\\') {
                 Some(stripped) if index < physical.len() => {
                     content.push_str(stripped);
@@ -174,7 +182,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, ParseError> {
             let option = input::parse_option(&logical, path)?;
             lockfile.options.push(OptionLine { option, line: number });
         } else {
-            lockfile.packages.push(parse_entry(&logical, path)?);
+            let mut package = parse_entry(&logical, path)?;
+            if let Some(comment) = trailing_comment {
+                let mut in_via_block = false;
+                record_annotation(&mut package, &comment, &mut in_via_block);
+            }
+            lockfile.packages.push(package);
         }
     }
     Ok(lockfile)
@@ -188,7 +201,8 @@ fn record_annotation(package: &mut LockedPackage, comment: &str, in_via_block: &
             if rest.is_empty() {
                 *in_via_block = true;
             } else {
-                package.via.push(rest.to_string());
+                // The line annotation style lists every parent on one line.
+                package.via.extend(rest.split(", ").map(str::to_string));
             }
             return;
         }
@@ -339,61 +353,7 @@ fn render_entry(out: &mut String, entry: &RenderEntry) {
     }
 }
 
-/// Rewrites a marker the way pip-compile prints it (packaging's `Marker.__str__` in
-/// packaging 24): values in double quotes and single spaces around operators and keywords.
-pub fn normalize_marker_text(marker: &str) -> String {
-    let mut out = String::new();
-    let mut chars = marker.chars().peekable();
-    let mut pending_space = false;
-    while let Some(c) = chars.next() {
-        if c == '\'' || c == '"' {
-            let value: String = chars.by_ref().take_while(|&next| next != c).collect();
-            flush_space(&mut out, &mut pending_space);
-            if value.contains('"') {
-                out.push('\'');
-                out.push_str(&value);
-                out.push('\'');
-            } else {
-                out.push('"');
-                out.push_str(&value);
-                out.push('"');
-            }
-        } else if c.is_whitespace() {
-            pending_space = true;
-        } else if matches!(c, '=' | '!' | '<' | '>' | '~') {
-            let mut operator = c.to_string();
-            while let Some(&next) = chars.peek() {
-                if matches!(next, '=' | '<' | '>' | '~') {
-                    operator.push(next);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push(' ');
-            out.push_str(&operator);
-            out.push(' ');
-            pending_space = false;
-        } else if c == '(' {
-            flush_space(&mut out, &mut pending_space);
-            out.push(c);
-        } else if c == ')' {
-            pending_space = false;
-            out.push(c);
-        } else {
-            flush_space(&mut out, &mut pending_space);
-            out.push(c);
-        }
-    }
-    out.replace("  ", " ").replace("( ", "(").trim().to_string()
-}
-
-fn flush_space(out: &mut String, pending_space: &mut bool) {
-    if *pending_space && !out.is_empty() && !out.ends_with(' ') && !out.ends_with('(') {
-        out.push(' ');
-    }
-    *pending_space = false;
-}
+pub use super::marker_format::normalize_marker_text;
 
 #[cfg(test)]
 mod tests {
@@ -469,6 +429,17 @@ torch==1.13.1+cu116 ; platform_machine == \"x86_64\"
     }
 
     #[test]
+    fn line_annotation_style_parsed() {
+        let text = "aiohttp==3.10.9           # via -r requirements.in, fsspec\nsix==1.16.0 \\\n    --hash=sha256:aa\n    # via python-dateutil, pandas\n";
+        let lockfile = parse(text, Path::new("lock.txt")).unwrap();
+        assert_eq!(lockfile.packages.len(), 2);
+        assert_eq!(lockfile.packages[0].via, ["-r requirements.in", "fsspec"]);
+        assert!(lockfile.packages[0].is_direct());
+        assert_eq!(lockfile.packages[1].hashes, ["sha256:aa"]);
+        assert_eq!(lockfile.packages[1].via, ["python-dateutil", "pandas"]);
+    }
+
+    #[test]
     fn unpinned_entry_rejected() {
         let err = parse("six>=1.0\n", Path::new("lock.txt")).unwrap_err();
         assert_eq!(err.line, 1);
@@ -487,15 +458,4 @@ torch==1.13.1+cu116 ; platform_machine == \"x86_64\"
         assert_eq!(groups.values().next().unwrap().len(), 2);
     }
 
-    #[test]
-    fn marker_text_normalized_like_packaging() {
-        assert_eq!(
-            normalize_marker_text("platform_machine=='aarch64'  or platform_machine == \"arm64\""),
-            "platform_machine == \"aarch64\" or platform_machine == \"arm64\""
-        );
-        assert_eq!(
-            normalize_marker_text("(python_version<'3.10' and sys_platform!='win32')"),
-            "(python_version < \"3.10\" and sys_platform != \"win32\")"
-        );
-    }
 }

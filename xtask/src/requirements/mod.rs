@@ -10,6 +10,7 @@ pub mod header;
 pub mod input;
 pub mod lines;
 pub mod lockfile;
+pub mod marker_format;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -117,15 +117,19 @@ fn to_pip_compile_form(text: &str, request: &ResolveRequest, workspace: &Workspa
             unsafe_names.push(package.name.to_string());
             continue;
         }
+        // pip-compile 7.7 keeps the marker of the last input line (requirements or
+        // constraints) that names the package and applies to the target.
         let mut entry = RenderEntry::from_locked(package);
-        entry.marker_text = None;
-        if package.is_direct() {
-            entry.marker_text = workspace
-                .tree
-                .pins_for(&package.name, &env)
-                .find_map(|pin| pin.marker_text.as_deref())
-                .map(normalize_marker_text);
-        }
+        entry.marker_text = workspace
+            .tree
+            .files
+            .iter()
+            .chain(&workspace.tree.constraints)
+            .flat_map(|file| &file.pins)
+            .filter(|pin| pin.name == package.name && pin.applies_to(&env))
+            .filter_map(|pin| pin.marker_text.as_deref())
+            .last()
+            .map(normalize_marker_text);
         entries.push(entry);
     }
 
