@@ -9,6 +9,7 @@
 //!   and each direct pin gets its requirements.in marker back, as pip-compile writes it;
 //! - it pins setuptools and pip, which pip-compile lists commented out as unsafe.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -147,15 +148,15 @@ fn option_lines(request: &ResolveRequest, workspace: &Workspace) -> Vec<String> 
     let mut extra_urls: Vec<String> = Vec::new();
     let mut find_links = Vec::new();
     let mut trusted_hosts = Vec::new();
-    let mut formats = Vec::new();
+    let mut formats = FormatControl::default();
     for (_, option) in workspace.tree.options() {
         match &option.option {
             RequirementsOption::IndexUrl(url) => index_urls.push(strip_userinfo(url)),
             RequirementsOption::ExtraIndexUrl(url) => extra_urls.push(strip_userinfo(url)),
             RequirementsOption::FindLinks(url) => find_links.push(format!("--find-links {}", strip_userinfo(url))),
             RequirementsOption::TrustedHost(host) => trusted_hosts.push(format!("--trusted-host {host}")),
-            RequirementsOption::NoBinary(value) => formats.push(format!("--no-binary {value}")),
-            RequirementsOption::OnlyBinary(value) => formats.push(format!("--only-binary {value}")),
+            RequirementsOption::NoBinary(value) => formats.no_binary(value),
+            RequirementsOption::OnlyBinary(value) => formats.only_binary(value),
             _ => {}
         }
     }
@@ -175,8 +176,64 @@ fn option_lines(request: &ResolveRequest, workspace: &Workspace) -> Vec<String> 
     }
     lines.extend(dedup(find_links));
     lines.extend(dedup(trusted_hosts));
-    lines.extend(formats);
+    lines.extend(formats.lines());
     lines
+}
+
+/// pip's `--no-binary`/`--only-binary` sets: values are comma-separated names, `:all:` or
+/// `:none:`, and a name given to one option leaves the other.
+#[derive(Default)]
+struct FormatControl {
+    no_binary: BTreeSet<String>,
+    only_binary: BTreeSet<String>,
+}
+
+impl FormatControl {
+    fn no_binary(&mut self, value: &str) {
+        apply_format_option(value, &mut self.no_binary, &mut self.only_binary);
+    }
+
+    fn only_binary(&mut self, value: &str) {
+        apply_format_option(value, &mut self.only_binary, &mut self.no_binary);
+    }
+
+    /// The lines pip-tools 7.7 writes: `:all:` first, then sorted names, `--no-binary` before
+    /// `--only-binary`.
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (flag, names) in [("--no-binary", &self.no_binary), ("--only-binary", &self.only_binary)] {
+            if names.contains(":all:") {
+                lines.push(format!("{flag} :all:"));
+            }
+        }
+        for (flag, names) in [("--no-binary", &self.no_binary), ("--only-binary", &self.only_binary)] {
+            lines.extend(names.iter().filter(|name| *name != ":all:").map(|name| format!("{flag} {name}")));
+        }
+        lines
+    }
+}
+
+/// Applies one option value as pip's `FormatControl.handle_mutual_excludes` does.
+fn apply_format_option(value: &str, target: &mut BTreeSet<String>, other: &mut BTreeSet<String>) {
+    let mut names: Vec<&str> = value.split(',').collect();
+    while let Some(all) = names.iter().position(|name| *name == ":all:") {
+        other.clear();
+        target.clear();
+        target.insert(":all:".to_string());
+        names.drain(..=all);
+        if !names.contains(&":none:") {
+            return;
+        }
+    }
+    for name in names {
+        if name == ":none:" {
+            target.clear();
+            continue;
+        }
+        let name = crate::requirements::normalize_name(name);
+        other.remove(&name);
+        target.insert(name);
+    }
 }
 
 fn dedup(items: Vec<String>) -> Vec<String> {
@@ -194,6 +251,20 @@ mod tests {
     use super::*;
     use crate::resolve::Resolver;
     use crate::project::Project;
+
+    #[test]
+    fn format_controls_ordered_like_pip_tools() {
+        let mut formats = FormatControl::default();
+        formats.only_binary("zzz");
+        formats.no_binary("Aaa_B,zzz");
+        formats.only_binary("ccc");
+        assert_eq!(formats.lines(), ["--no-binary aaa-b", "--no-binary zzz", "--only-binary ccc"]);
+
+        let mut formats = FormatControl::default();
+        formats.no_binary("six");
+        formats.only_binary(":all:");
+        assert_eq!(formats.lines(), ["--only-binary :all:"]);
+    }
 
     #[test]
     fn arguments_cross_resolve_without_merging() {
