@@ -117,7 +117,6 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     #[test]
     fn category_survives_plain_context() {

@@ -24,7 +24,7 @@ impl Project {
     /// Finds the repository root and reads its target table.
     ///
     /// The root is the nearest folder, from the current directory upwards, whose `Cargo.toml`
-    /// contains `[workspace.metadata.xtask]`; outside such a checkout it is the workspace this
+    /// contains `[workspace.metadata.xtask]`. Outside such a checkout it is the workspace this
     /// binary was built from.
     pub fn discover(requirements_dir: Option<PathBuf>, verbose: bool) -> Result<Project> {
         let cwd = std::env::current_dir()
@@ -70,6 +70,21 @@ impl Project {
     /// Returns the path of the Dockerfile at the repository root.
     pub fn dockerfile(&self) -> PathBuf {
         self.root.join("Dockerfile")
+    }
+}
+
+#[cfg(test)]
+impl Project {
+    /// Builds the project of this checkout, with its own requirements folder, for unit tests.
+    pub fn for_tests() -> Project {
+        let root = built_root();
+        Project {
+            table: TargetTable::load(&root.join("Cargo.toml")).expect("the checkout's target table parses"),
+            requirements_dir: root.join("requirements"),
+            custom_requirements_dir: false,
+            verbose: false,
+            root,
+        }
     }
 }
 

@@ -316,8 +316,6 @@ mod tests {
 
     #[test]
     fn error_report_kind_follows_category() {
-        use anyhow::Context;
-
         let cases = [
             (crate::exit::invalid("bad pin").context("reading requirements.in"), "invalid-input", "reading requirements.in: bad pin"),
             (crate::exit::external("uv failed"), "tool-failed", "uv failed"),

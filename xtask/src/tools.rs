@@ -218,20 +218,18 @@ fn script_interpreter(script: &Path) -> Option<PathBuf> {
     Some(PathBuf::from(interpreter))
 }
 
-/// The `X.Y` version of a Python interpreter.
+/// Returns the `X.Y` version of a Python interpreter.
 pub fn python_version(python: &Path) -> Option<String> {
-    let output = Command::new(python)
-        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        .output()
-        .ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    python_output(python, "import sys; print('%d.%d' % sys.version_info[:2])")
 }
 
 fn pip_version(python: &Path) -> Option<String> {
-    let output = Command::new(python)
-        .args(["-c", "import pip; print(pip.__version__)"])
-        .output()
-        .ok()?;
+    python_output(python, "import pip; print(pip.__version__)")
+}
+
+/// Runs a one-line Python program and returns what it printed, or `None` when it failed.
+fn python_output(python: &Path, code: &str) -> Option<String> {
+    let output = Command::new(python).args(["-c", code]).output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 

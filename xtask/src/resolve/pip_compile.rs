@@ -65,19 +65,22 @@ pub(super) fn check_host(request: &ResolveRequest) -> Result<()> {
 /// Builds the command for the lockfile header. Run inside the requirements folder, it
 /// reproduces the file, given the build constraints of the target table.
 pub(super) fn header_command(request: &ResolveRequest) -> String {
-    let mut words = vec![
-        "pip-compile".to_string(),
-        format!("--output-file={}", request.target.lockfile),
-        "--strip-extras".to_string(),
-    ];
-    if request.project.table.generate_hashes {
-        words.push("--generate-hashes".to_string());
-    }
+    let mut words = vec!["pip-compile".to_string()];
+    words.extend(output_options(request));
     for url in table_index_urls(request.target) {
         words.push(format!("--extra-index-url={}", strip_userinfo(&url)));
     }
     words.push(request.project.table.requirements_in.clone());
     words.join(" ")
+}
+
+/// Builds the options that shape the lockfile, shared by the real run and the header command.
+fn output_options(request: &ResolveRequest) -> Vec<String> {
+    let mut options = vec![format!("--output-file={}", request.target.lockfile), "--strip-extras".to_string()];
+    if request.project.table.generate_hashes {
+        options.push("--generate-hashes".to_string());
+    }
+    options
 }
 
 /// Builds the pip-compile invocation without running it.
@@ -101,14 +104,8 @@ fn command(program: &Path, request: &ResolveRequest, workspace: &Workspace) -> C
 /// pip-compile's arguments; index URLs travel in the environment so credentials stay out of
 /// argv.
 fn arguments(request: &ResolveRequest) -> Vec<String> {
-    let mut args = vec![
-        "--quiet".to_string(),
-        format!("--output-file={}", request.target.lockfile),
-        "--strip-extras".to_string(),
-    ];
-    if request.project.table.generate_hashes {
-        args.push("--generate-hashes".to_string());
-    }
+    let mut args = vec!["--quiet".to_string()];
+    args.extend(output_options(request));
     match &request.upgrade {
         Upgrade::None => {}
         Upgrade::All => args.push("--upgrade".to_string()),
@@ -127,14 +124,7 @@ mod tests {
     use crate::project::Project;
 
     fn project() -> Project {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        Project {
-            root: root.to_path_buf(),
-            table: crate::targets::TargetTable::load(&root.join("Cargo.toml")).unwrap(),
-            requirements_dir: root.join("requirements"),
-            custom_requirements_dir: false,
-            verbose: false,
-        }
+        Project::for_tests()
     }
 
     #[test]

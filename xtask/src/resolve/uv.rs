@@ -197,7 +197,7 @@ impl FormatControl {
         apply_format_option(value, &mut self.only_binary, &mut self.no_binary);
     }
 
-    /// The lines pip-tools 7.7 writes: `:all:` first, then sorted names, `--no-binary` before
+    /// Builds the lines pip-tools 7.7 writes: `:all:` first, then sorted names, `--no-binary` before
     /// `--only-binary`.
     fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -268,14 +268,7 @@ mod tests {
 
     #[test]
     fn arguments_cross_resolve_without_merging() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let project = Project {
-            root: root.to_path_buf(),
-            table: crate::targets::TargetTable::load(&root.join("Cargo.toml")).unwrap(),
-            requirements_dir: root.join("requirements"),
-            custom_requirements_dir: false,
-            verbose: false,
-        };
+        let project = Project::for_tests();
         let arm = project.table.targets.iter().find(|t| t.name == "arm64").unwrap();
         let request = ResolveRequest {
             project: &project,
