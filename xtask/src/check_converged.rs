@@ -4,8 +4,8 @@
 //! The fresh resolution runs in a temporary folder without the committed lockfile, because
 //! pip-compile and uv both prefer the pins of an existing output file, which would hide the
 //! drift this command exists to find. It uses the backend named in the lockfile's header and
-//! the Python version the header records, unless `--resolver` or `--python-version` say
-//! otherwise. Nothing in the requirements folder is written. With `--offline` it runs
+//! the Python version the header records, unless `--resolver` or `--python-version`
+//! overrides them. Nothing in the requirements folder is written. With `--offline` it runs
 //! `validate`'s checks instead.
 
 mod compare;

@@ -108,7 +108,7 @@ pub fn availability_checks() -> Vec<(&'static str, DockerCommand)> {
     ]
 }
 
-/// Checks that the docker CLI is on `PATH`, that its daemon answers and that the buildx plugin
+/// Checks that the docker CLI is on `PATH`, that its daemon responds and that the buildx plugin
 /// is installed. Each failure is an external error (exit 3) that says how to fix it.
 pub fn check_available(sh: &Shell, verbose: bool) -> Result<()> {
     let docker = find_cli()?;

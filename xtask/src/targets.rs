@@ -66,7 +66,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// The Docker architecture (`amd64`), which is the value of `TARGETARCH` in a Dockerfile.
+    /// Returns the Docker architecture (`amd64`), which is the value of `TARGETARCH` in a Dockerfile.
     pub fn docker_arch(&self) -> &str {
         self.platform.split('/').nth(1).unwrap_or(&self.platform)
     }

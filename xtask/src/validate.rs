@@ -107,7 +107,7 @@ fn is_own_requirements_dir(project: &Project) -> bool {
 
 /// A marker expression that selects `target` and no other target of the table: the first
 /// marker variable whose value differs from every other target's, or `None` when no single
-/// variable tells the targets apart.
+/// variable distinguishes the targets.
 pub fn target_marker(target: &crate::targets::Target, all: &[crate::targets::Target]) -> Option<String> {
     const KEYS: &[&str] =
         &["platform_machine", "sys_platform", "platform_system", "os_name", "implementation_name"];

@@ -62,7 +62,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The lockfile without its header, which names the resolver.
+/// Strips the header, which names the resolver, from a lockfile.
 fn body(text: &str) -> String {
     text.lines()
         .skip_while(|line| line.starts_with('#'))

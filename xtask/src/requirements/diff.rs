@@ -121,11 +121,16 @@ mod tests {
         let new = lock("a==2\nc==1 ; sys_platform == \"linux\"\nd==1\n    # via y\ne==5\n    # via a\n");
         let changes = diff(&old, &new);
         assert_eq!(changes.len(), 5, "{changes:?}");
-        assert!(matches!(&changes[0], Change::Changed { old_version, new_version, line: 1, .. } if old_version == "1" && new_version == "2"));
+        let Change::Changed { old_version, new_version, line, .. } = &changes[0] else { panic!("{changes:?}") };
+        assert_eq!(old_version, "1");
+        assert_eq!(new_version, "2");
+        assert_eq!(*line, 1);
         assert!(matches!(&changes[1], Change::Removed { line: 2, .. }));
         assert!(matches!(&changes[2], Change::MarkerChanged { new_marker: Some(_), .. }));
         assert!(matches!(&changes[3], Change::AnnotationChanged { .. }));
-        assert!(matches!(&changes[4], Change::Added { version, via, .. } if version == "5" && via == &["a"]));
+        let Change::Added { version, via, .. } = &changes[4] else { panic!("{changes:?}") };
+        assert_eq!(version, "5");
+        assert_eq!(via, &["a"]);
     }
 
     #[test]

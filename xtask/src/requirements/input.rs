@@ -37,7 +37,7 @@ pub struct Pin {
 }
 
 impl Pin {
-    /// Whether the pin applies on a target with this marker environment.
+    /// Checks whether the pin applies on a target with this marker environment.
     pub fn applies_to(&self, env: &MarkerEnvironment) -> bool {
         self.requirement.marker.evaluate(env, &[])
     }
@@ -96,7 +96,7 @@ impl RequirementsOption {
         }
     }
 
-    /// The option as pip-compile writes it at the top of a lockfile, or `None` when it is not
+    /// Formats the option as pip-compile writes it at the top of a lockfile, or `None` when it is not
     /// copied there.
     pub fn lockfile_line(&self) -> Option<String> {
         match self {
@@ -136,26 +136,17 @@ pub struct RequirementsTree {
 }
 
 impl RequirementsTree {
-    /// Every requirement pin of the tree (constraints excluded), in file order.
+    /// Iterates over every requirement pin of the tree (constraints excluded), in file order.
     pub fn pins(&self) -> impl Iterator<Item = &Pin> {
         self.files.iter().flat_map(|file| file.pins.iter())
     }
 
-    /// Every option line with the file it is in.
+    /// Iterates over every option line with the file it is in.
     pub fn options(&self) -> impl Iterator<Item = (&Path, &OptionLine)> {
         self.files
             .iter()
             .chain(&self.constraints)
             .flat_map(|file| file.options.iter().map(move |option| (file.path.as_path(), option)))
-    }
-
-    /// The pins of a package that apply under a marker environment.
-    pub fn pins_for<'a>(
-        &'a self,
-        name: &'a PackageName,
-        env: &'a MarkerEnvironment,
-    ) -> impl Iterator<Item = &'a Pin> + 'a {
-        self.pins().filter(move |pin| &pin.name == name && pin.applies_to(env))
     }
 }
 
@@ -426,7 +417,7 @@ pub(crate) fn parse_hashes(
     Ok(hashes)
 }
 
-/// The name as written at the start of a requirement.
+/// Returns the name as written at the start of a requirement.
 fn raw_name(requirement_text: &str) -> String {
     requirement_text
         .trim_start()
@@ -435,7 +426,7 @@ fn raw_name(requirement_text: &str) -> String {
         .collect()
 }
 
-/// The marker text after the first `;` outside quotes, trimmed.
+/// Returns the marker text after the first `;` outside quotes, trimmed.
 pub fn marker_text(requirement_text: &str) -> Option<String> {
     let mut quote: Option<char> = None;
     for (index, c) in requirement_text.char_indices() {

@@ -62,7 +62,7 @@ pub struct LockedPackage {
 }
 
 impl LockedPackage {
-    /// Whether requirements.in (or a file it includes with `-r`) requires this package directly.
+    /// Checks whether requirements.in (or a file it includes with `-r`) requires this package directly.
     pub fn is_direct(&self) -> bool {
         self.via.iter().any(|item| item.starts_with("-r "))
     }
@@ -72,7 +72,7 @@ impl LockedPackage {
         self.via.iter().map(String::as_str).filter(|item| !item.starts_with('-'))
     }
 
-    /// Whether the line installs on a target with this environment.
+    /// Checks whether the line installs on a target with this environment.
     pub fn applies_to(&self, env: &MarkerEnvironment) -> bool {
         self.marker.evaluate(env, &[])
     }
@@ -87,7 +87,7 @@ impl LockedPackage {
 }
 
 impl Lockfile {
-    /// The first entry of a package.
+    /// Finds the first entry of a package.
     pub fn get(&self, name: &PackageName) -> Option<&LockedPackage> {
         self.packages.iter().find(|package| &package.name == name)
     }

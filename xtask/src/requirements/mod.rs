@@ -24,11 +24,11 @@ pub struct ParseError {
     pub file: PathBuf,
     /// 1-based line of the start of the logical line.
     pub line: usize,
-    /// 1-based column in the logical line, when the parser knows it.
+    /// 1-based column in the logical line, when the parser reports one.
     pub column: Option<usize>,
-    /// What is wrong, possibly with several lines (pep508_rs adds a caret under the value).
+    /// Description of the problem, possibly over several lines (pep508_rs adds a caret under the value).
     pub message: String,
-    /// What to do about it.
+    /// Suggested fix.
     pub hint: Option<String>,
 }
 
@@ -83,7 +83,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Whether a URL carries user information (`user:password@` or a bare token `token@`).
+/// Checks whether a URL carries user information (`user:password@` or a bare token `token@`).
 pub fn url_has_credentials(url: &str) -> bool {
     redact_url(url) != url
 }

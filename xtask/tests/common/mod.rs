@@ -11,7 +11,7 @@ pub mod wheels;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The repository root.
+/// Returns the repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -25,7 +25,7 @@ pub fn real_data_dir() -> Option<PathBuf> {
     dir.join("requirements.in").is_file().then_some(dir)
 }
 
-/// A command running the xtask binary built for these tests.
+/// Builds a command running the xtask binary built for these tests.
 pub fn xtask() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
 }
